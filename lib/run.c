@@ -1,0 +1,317 @@
+/*
+ * run.c - building and releasing mg_run. Arrays grow by doubling; their
+ * capacities are kept in hidden parallel counters implied by the count
+ * (grow when count is a power of two), so the public struct stays plain.
+ */
+#include "buf.h"
+#include "run.h"
+
+void mg_run_init(mg_run *run)
+{
+	memset(run, 0, sizeof(*run));
+}
+
+/*
+ * Make room for one more element in an array that holds `count` elements,
+ * reallocating at powers of two (capacity = next power of two >= count).
+ */
+static int grow_array(void **arr, size_t count, size_t elem, size_t max)
+{
+	size_t cap;
+	void *p;
+
+	if (count >= max)
+		return MG_ELIMIT;
+	if (count != 0 && (count & (count - 1)) != 0)
+		return 0;
+	cap = count ? count * 2 : 4;
+	if (count != 0 && count < 4)
+		return 0;
+	p = realloc(*arr, cap * elem);
+	if (p == NULL)
+		return MG_ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+int mg_run_set_str(char **field, const char *s)
+{
+	char *copy = NULL;
+
+	if (s != NULL) {
+		if (strlen(s) > MG_RUN_MAX_STR)
+			return MG_ELIMIT;
+		copy = mg_strdup(s);
+		if (copy == NULL)
+			return MG_ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void env_release(mg_env *e)
+{
+	free(e->os);
+	free(e->kernel);
+	free(e->arch);
+	free(e->cpu_model);
+	free(e->go_version);
+	free(e->gomaxprocs);
+	free(e->gogc);
+	free(e->gomemlimit);
+	free(e->godebug);
+	free(e->thp);
+	free(e->label);
+}
+
+static void profile_release(mg_profile *p)
+{
+	size_t i;
+
+	free(p->kind);
+	free(p->package);
+	free_strv(p->sample_types, p->nsample_types);
+	free(p->default_sample_type);
+	free(p->data);
+	for (i = 0; i < p->nfuncs; i++) {
+		free(p->funcs[i].function);
+		free(p->funcs[i].file);
+	}
+	free(p->funcs);
+}
+
+void mg_run_release(mg_run *run)
+{
+	size_t i, j;
+
+	free(run->project);
+	free(run->clone_url);
+	free(run->default_branch);
+	free_strv(run->commit.parents, run->commit.nparents);
+	free(run->commit.author);
+	free(run->commit.subject);
+	free(run->branch);
+	free(run->base_ref);
+	free(run->base_sha);
+	env_release(&run->env);
+	free(run->build_cmd);
+	free(run->bench_cmd);
+	free(run->log_tail);
+	free(run->idempotency_key);
+	for (i = 0; i < run->nbenches; i++) {
+		free(run->benches[i].name);
+		free(run->benches[i].package);
+		for (j = 0; j < run->benches[i].nconfig; j++) {
+			free(run->benches[i].config[j].key);
+			free(run->benches[i].config[j].value);
+		}
+		free(run->benches[i].config);
+	}
+	free(run->benches);
+	for (i = 0; i < run->nsamples; i++)
+		free(run->samples[i].unit);
+	free(run->samples);
+	for (i = 0; i < run->nprofiles; i++)
+		profile_release(&run->profiles[i]);
+	free(run->profiles);
+	mg_run_init(run);
+}
+
+static bool config_equal(const mg_bench *b, const mg_kv *config,
+			 size_t nconfig)
+{
+	size_t i;
+
+	if (b->nconfig != nconfig)
+		return false;
+	for (i = 0; i < nconfig; i++)
+		if (strcmp(b->config[i].key, config[i].key) != 0 ||
+		    strcmp(b->config[i].value, config[i].value) != 0)
+			return false;
+	return true;
+}
+
+int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
+		     const char *package, int procs, const mg_kv *config,
+		     size_t nconfig)
+{
+	mg_bench *b;
+	size_t i;
+	int error;
+
+	if (package == NULL)
+		package = "";
+	/* Recent benchmarks are the likely match: search backwards. */
+	for (i = run->nbenches; i-- > 0;) {
+		b = &run->benches[i];
+		if (b->procs == procs && strcmp(b->name, name) == 0 &&
+		    strcmp(b->package, package) == 0 &&
+		    config_equal(b, config, nconfig)) {
+			*index_out = i;
+			return 0;
+		}
+	}
+	if (strlen(name) > MG_RUN_MAX_STR || strlen(package) > MG_RUN_MAX_STR)
+		return MG_ELIMIT;
+	error = grow_array((void **)&run->benches, run->nbenches,
+			   sizeof(*run->benches), MG_RUN_MAX_BENCHMARKS);
+	if (error < 0)
+		return error;
+	b = &run->benches[run->nbenches];
+	memset(b, 0, sizeof(*b));
+	b->procs = procs;
+	b->name = mg_strdup(name);
+	b->package = mg_strdup(package);
+	if (nconfig)
+		b->config = calloc(nconfig, sizeof(*b->config));
+	if (b->name == NULL || b->package == NULL ||
+	    (nconfig && b->config == NULL))
+		goto oom;
+	for (i = 0; i < nconfig; i++) {
+		b->config[i].key = mg_strdup(config[i].key);
+		b->config[i].value = mg_strdup(config[i].value);
+		b->nconfig = i + 1;
+		if (b->config[i].key == NULL || b->config[i].value == NULL)
+			goto oom;
+	}
+	*index_out = run->nbenches++;
+	return 0;
+
+oom:
+	/* Count it so mg_run_release frees the partial entry. */
+	run->nbenches++;
+	return MG_ENOMEM;
+}
+
+int mg_run_add_sample(mg_run *run, size_t bench, const char *unit,
+		      double value, int64_t iterations, int64_t seq)
+{
+	mg_sample *s;
+	int error;
+
+	if (bench >= run->nbenches)
+		return MG_EINTERNAL;
+	error = grow_array((void **)&run->samples, run->nsamples,
+			   sizeof(*run->samples), MG_RUN_MAX_SAMPLES);
+	if (error < 0)
+		return error;
+	s = &run->samples[run->nsamples];
+	s->unit = mg_strdup(unit);
+	if (s->unit == NULL)
+		return MG_ENOMEM;
+	s->bench = bench;
+	s->value = value;
+	s->iterations = iterations;
+	s->seq = seq;
+	run->nsamples++;
+	return 0;
+}
+
+int mg_run_add_parent(mg_run *run, const char *sha)
+{
+	int error;
+	char *copy;
+
+	error = grow_array((void **)&run->commit.parents, run->commit.nparents,
+			   sizeof(char *), 64);
+	if (error < 0)
+		return error;
+	copy = mg_strdup(sha);
+	if (copy == NULL)
+		return MG_ENOMEM;
+	run->commit.parents[run->commit.nparents++] = copy;
+	return 0;
+}
+
+int mg_run_add_profile(mg_run *run, size_t *index_out, const char *kind,
+		       const char *package, const unsigned char *data,
+		       size_t len)
+{
+	mg_profile *p;
+	int error;
+
+	error = grow_array((void **)&run->profiles, run->nprofiles,
+			   sizeof(*run->profiles), MG_RUN_MAX_PROFILES);
+	if (error < 0)
+		return error;
+	p = &run->profiles[run->nprofiles];
+	memset(p, 0, sizeof(*p));
+	run->nprofiles++;
+	p->kind = mg_strdup(kind);
+	p->package = mg_strdup(package ? package : "");
+	p->data = malloc(len ? len : 1);
+	if (p->kind == NULL || p->package == NULL || p->data == NULL)
+		return MG_ENOMEM;
+	if (len)
+		memcpy(p->data, data, len);
+	p->len = len;
+	*index_out = run->nprofiles - 1;
+	return 0;
+}
+
+int mg_profile_add_sample_type(mg_profile *p, const char *type_unit)
+{
+	int error;
+	char *copy;
+
+	error = grow_array((void **)&p->sample_types, p->nsample_types,
+			   sizeof(char *), 64);
+	if (error < 0)
+		return error;
+	copy = mg_strdup(type_unit);
+	if (copy == NULL)
+		return MG_ENOMEM;
+	p->sample_types[p->nsample_types++] = copy;
+	return 0;
+}
+
+int mg_profile_add_func(mg_profile *p, size_t sample_type,
+			const char *function, const char *file, int64_t flat,
+			int64_t cum)
+{
+	mg_func_agg *f;
+	int error;
+
+	if (sample_type >= p->nsample_types)
+		return MG_EINTERNAL;
+	error = grow_array((void **)&p->funcs, p->nfuncs, sizeof(*p->funcs),
+			   MG_RUN_MAX_SAMPLES);
+	if (error < 0)
+		return error;
+	f = &p->funcs[p->nfuncs];
+	f->function = mg_strdup(function);
+	f->file = mg_strdup(file ? file : "");
+	if (f->function == NULL || f->file == NULL) {
+		free(f->function);
+		free(f->file);
+		return MG_ENOMEM;
+	}
+	f->sample_type = sample_type;
+	f->flat = flat;
+	f->cum = cum;
+	p->nfuncs++;
+	return 0;
+}
+
+bool mg_sha_is_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < MG_SHA_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[MG_SHA_HEX] == '\0';
+}

@@ -1,0 +1,285 @@
+/*
+ * store.c - opening the database, migrations and transactions.
+ *
+ * Migrations are schema/NNNN_*.sql embedded at build time; PRAGMA
+ * user_version holds the number of the last one applied. Each migration
+ * runs in its own transaction together with the user_version update, so a
+ * crash mid-way leaves the previous version intact.
+ */
+#include <sys/time.h>
+
+#include "buf.h"
+#include "migrations.h"
+#include "store_int.h"
+
+int64_t mg_store__now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int db_error(mg_store *st, mg_err *err, const char *what)
+{
+	return mg_err_set(err, MG_EDB, "%s: %s: %s", st->path, what,
+			  sqlite3_errmsg(st->db));
+}
+
+int mg_store__prepare(mg_store *st, sqlite3_stmt **out, const char *sql,
+		      mg_err *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
+		*out = NULL;
+		return db_error(st, err, "prepare");
+	}
+	return 0;
+}
+
+int mg_store__step(mg_store *st, sqlite3_stmt *stmt, mg_err *err)
+{
+	int rc;
+
+	if (st->fail_after > 0 && --st->fail_after == 0)
+		return mg_err_set(err, MG_EDB, "%s: injected failure",
+				  st->path);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	return db_error(st, err, "step");
+}
+
+int mg_store__exec_stmt(mg_store *st, sqlite3_stmt *stmt, mg_err *err)
+{
+	int rc = mg_store__step(st, stmt, err);
+
+	if (rc < 0)
+		return rc;
+	if (rc != SQLITE_DONE)
+		return mg_err_set(err, MG_EINTERNAL,
+				  "%s: statement returned rows", st->path);
+	return 0;
+}
+
+int mg_store__exec(mg_store *st, const char *sql, mg_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		mg_err_set(err, MG_EDB, "%s: %s", st->path,
+			   msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return MG_EDB;
+	}
+	return 0;
+}
+
+int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC);
+}
+
+static int read_user_version(mg_store *st, int *out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	rc = mg_store__prepare(st, &stmt, "PRAGMA user_version", err);
+	if (rc < 0)
+		return rc;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		rc = db_error(st, err, "reading user_version");
+		goto cleanup;
+	}
+	*out = sqlite3_column_int(stmt, 0);
+	rc = 0;
+cleanup:
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+static int apply_migration(mg_store *st, const mg_migration *m, mg_err *err)
+{
+	char pragma[64];
+	int error;
+
+	error = mg_store_begin(st, err);
+	if (error < 0)
+		return error;
+	error = mg_store__exec(st, m->sql, err);
+	if (error < 0) {
+		mg_err_prefix(err, "migration %s", m->name);
+		goto rollback;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		 m->version);
+	error = mg_store__exec(st, pragma, err);
+	if (error < 0)
+		goto rollback;
+	return mg_store_commit(st, err);
+
+rollback:
+	mg_store_rollback(st);
+	return error;
+}
+
+static int migrate(mg_store *st, mg_err *err)
+{
+	int version, i, error;
+
+	error = read_user_version(st, &version, err);
+	if (error < 0)
+		return error;
+	if (version > mg_migrations_count)
+		return mg_err_set(err, MG_ECONFLICT,
+				  "%s: database schema version %d is newer "
+				  "than this memgate understands (%d); "
+				  "upgrade memgate",
+				  st->path, version, mg_migrations_count);
+	for (i = version; i < mg_migrations_count; i++) {
+		error = apply_migration(st, &mg_migrations[i], err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int configure(mg_store *st, unsigned flags, mg_err *err)
+{
+	int error;
+
+	sqlite3_busy_timeout(st->db, MG_STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	error = mg_store__exec(st, "PRAGMA foreign_keys = ON", err);
+	if (error < 0 || (flags & MG_STORE_READONLY))
+		return error;
+	/*
+	 * WAL: readers never block the writer and vice versa, which the
+	 * server's concurrent history queries during ingest rely on.
+	 */
+	error = mg_store__exec(st, "PRAGMA journal_mode = WAL", err);
+	if (error < 0)
+		return error;
+	return mg_store__exec(st,
+			      (flags & MG_STORE_SYNC_FULL)
+				      ? "PRAGMA synchronous = FULL"
+				      : "PRAGMA synchronous = NORMAL",
+			      err);
+}
+
+int mg_store_open(mg_store **out, const char *path, unsigned flags,
+		  mg_err *err)
+{
+	mg_store *st;
+	int oflags, error, version;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	st->path = mg_strdup(path);
+	if (st->path == NULL) {
+		free(st);
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	}
+	oflags = (flags & MG_STORE_READONLY)
+			 ? SQLITE_OPEN_READONLY
+			 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		error = mg_err_set(err, MG_EDB, "%s: cannot open: %s", path,
+				   st->db ? sqlite3_errmsg(st->db)
+					  : "out of memory");
+		goto fail;
+	}
+	error = configure(st, flags, err);
+	if (error < 0)
+		goto fail;
+	if (flags & MG_STORE_READONLY) {
+		error = read_user_version(st, &version, err);
+		if (error < 0)
+			goto fail;
+		if (version != mg_migrations_count) {
+			error = mg_err_set(err, MG_ECONFLICT,
+					   "%s: schema version %d, this memgate "
+					   "needs %d",
+					   path, version, mg_migrations_count);
+			goto fail;
+		}
+	} else {
+		error = migrate(st, err);
+		if (error < 0)
+			goto fail;
+	}
+	*out = st;
+	return 0;
+
+fail:
+	mg_store_close(st);
+	return error;
+}
+
+void mg_store_close(mg_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int mg_store_schema_version(mg_store *st)
+{
+	int v = -1;
+
+	if (read_user_version(st, &v, NULL) < 0)
+		return -1;
+	return v;
+}
+
+int mg_store_latest_version(void)
+{
+	return mg_migrations_count;
+}
+
+int mg_store_begin(mg_store *st, mg_err *err)
+{
+	int error;
+
+	if (st->in_tx)
+		return mg_err_set(err, MG_EINTERNAL,
+				  "%s: nested transaction", st->path);
+	error = mg_store__exec(st, "BEGIN IMMEDIATE", err);
+	if (error < 0)
+		return error;
+	st->in_tx = true;
+	return 0;
+}
+
+int mg_store_commit(mg_store *st, mg_err *err)
+{
+	int error = mg_store__exec(st, "COMMIT", err);
+
+	if (error < 0) {
+		mg_store_rollback(st);
+		return error;
+	}
+	st->in_tx = false;
+	return 0;
+}
+
+void mg_store_rollback(mg_store *st)
+{
+	if (!st->in_tx)
+		return;
+	/* A failed statement may already have ended it; ignore that. */
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = false;
+}
+
+void mg_store_fail_after(mg_store *st, int n)
+{
+	st->fail_after = n;
+}

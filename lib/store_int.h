@@ -1,0 +1,37 @@
+/*
+ * store_int.h - the mg_store body and statement helpers shared by the
+ * store's source files (store.c: connection, migrations, transactions;
+ * store_run.c: ingest and loading of runs; store_query.c: read queries).
+ */
+#ifndef MG_STORE_INT_H
+#define MG_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct mg_store {
+	sqlite3 *db;     /* the connection */
+	char *path;      /* file name, for messages */
+	int fail_after;  /* fault injection: steps until a forced failure */
+	bool in_tx;      /* inside mg_store_begin/commit */
+};
+
+/* Prepare sql; on failure set err with the SQLite message. */
+int mg_store__prepare(mg_store *st, sqlite3_stmt **out, const char *sql,
+		      mg_err *err);
+/*
+ * sqlite3_step() with fault injection; returns SQLITE_ROW, SQLITE_DONE or
+ * MG_EDB (err set).
+ */
+int mg_store__step(mg_store *st, sqlite3_stmt *stmt, mg_err *err);
+/* Step a statement expected to finish (no rows); 0 or MG_EDB. */
+int mg_store__exec_stmt(mg_store *st, sqlite3_stmt *stmt, mg_err *err);
+/* Run SQL without parameters (pragmas, DDL); 0 or MG_EDB. */
+int mg_store__exec(mg_store *st, const char *sql, mg_err *err);
+/* Bind a string or NULL. */
+int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+/* Current time, unix milliseconds. */
+int64_t mg_store__now_ms(void);
+
+#endif
