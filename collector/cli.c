@@ -21,7 +21,7 @@ int mg_cli_format_parse(const char *s, unsigned allowed)
 int mg_cli_fail(const mg_err *err)
 {
 	fprintf(stderr, "memgate: %s\n",
-		err->msg[0] ? err->msg : mg_err_name(err->code));
+	        err->msg[0] ? err->msg : mg_err_name(err->code));
 	return MG_EXIT_ERROR;
 }
 

@@ -30,7 +30,7 @@ int mg_cli_format_parse(const char *s, unsigned allowed);
 int mg_cli_fail(const mg_err *err);
 /* Print "memgate: <fmt>" and a hint to --help; return MG_EXIT_ERROR. */
 int mg_cli_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 /* Subcommands (cmd_<verb>.c). */
 int cmd_version(int argc, char **argv);

@@ -16,7 +16,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"version", cmd_version, "print versions of memgate and its libraries"},
+        {"version", cmd_version, "print versions of memgate and its libraries"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -27,13 +27,14 @@ static void usage(FILE *f)
 
 	fputs("usage: memgate [--verbose] <command> [options] [args]\n"
 	      "       memgate --help | --version\n\n"
-	      "memgate measures memory (and time) of Go benchmarks per commit and\n"
+	      "memgate measures memory (and time) of Go benchmarks per commit "
+	      "and\n"
 	      "finds regressions.\n\n"
 	      "Commands:\n",
 	      f);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name,
-			commands[i].summary);
+		        commands[i].summary);
 	fputs("\nRun 'memgate <command> --help' for a command's options.\n"
 	      "Exit status: 0 ok, 1 regression found, 2 usage or runtime "
 	      "error.\n"
@@ -71,11 +72,11 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--version") == 0) {
 			return cmd_version(0, NULL);
 		} else if (strcmp(argv[i], "--verbose") == 0 ||
-			   strcmp(argv[i], "-v") == 0) {
+		           strcmp(argv[i], "-v") == 0) {
 			mg_log_set_level(MG_LOG_DEBUG);
 		} else {
 			return mg_cli_usage_error(NULL, "unknown option '%s'",
-						  argv[i]);
+			                          argv[i]);
 		}
 	}
 	if (i >= argc) {

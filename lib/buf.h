@@ -24,7 +24,10 @@ typedef struct mg_buf {
 } mg_buf;
 
 #define MG_BUF_NOLIMIT ((size_t)-1 / 2)
-#define MG_BUF_INIT(limit) {mg_buf__empty, 0, 0, (limit)}
+#define MG_BUF_INIT(limit)                                                     \
+	{                                                                      \
+		mg_buf__empty, 0, 0, (limit)                                   \
+	}
 
 /* A borrowed view of bytes; never owns, never NUL-terminated. */
 typedef struct mg_slice {
@@ -39,9 +42,9 @@ int mg_buf_put(mg_buf *b, const void *data, size_t len);
 int mg_buf_puts(mg_buf *b, const char *s);
 int mg_buf_putc(mg_buf *b, char c);
 int mg_buf_printf(mg_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 int mg_buf_vprintf(mg_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+        __attribute__((format(printf, 2, 0)));
 /* Drop the contents, keep the allocation. */
 void mg_buf_reset(mg_buf *b);
 /* Shorten to len bytes (len <= b->len). */

@@ -28,22 +28,28 @@ enum mg_errcode {
 #define MG_ERR_MSG_MAX 256
 
 typedef struct mg_err {
-	int code;                  /* last MG_E* code, 0 when clear */
-	char msg[MG_ERR_MSG_MAX];  /* one line, lower case, no period */
+	int code;                 /* last MG_E* code, 0 when clear */
+	char msg[MG_ERR_MSG_MAX]; /* one line, lower case, no period */
 } mg_err;
 
-#define MG_ERR_INIT {0, {0}}
+#define MG_ERR_INIT                                                            \
+	{                                                                      \
+		0,                                                             \
+		{                                                              \
+			0                                                      \
+		}                                                              \
+	}
 
 /*
  * Format a message into err (which may be NULL) and return code, so the
  * detecting site is one line: `return mg_err_set(err, MG_EINPUT, ...)`.
  */
 int mg_err_set(mg_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message with "prefix: " (e.g. a file name). */
 void mg_err_prefix(mg_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 void mg_err_clear(mg_err *err);
 

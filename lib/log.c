@@ -32,7 +32,7 @@ int mg_log_level_parse(const char *name)
 }
 
 void mg_log(enum mg_log_level level, const char *component, const char *fmt,
-	    ...)
+            ...)
 {
 	char line[2048];
 	struct tm tm;
@@ -45,8 +45,8 @@ void mg_log(enum mg_log_level level, const char *component, const char *fmt,
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %s: ",
-			      level_names[level], component);
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+	                      "%s %s: ", level_names[level], component);
 	if (n < sizeof(line)) {
 		va_start(ap, fmt);
 		vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -19,6 +19,6 @@ enum mg_log_level mg_log_get_level(void);
 /* Parse "error", "warn", "info" or "debug"; -1 if unknown. */
 int mg_log_level_parse(const char *name);
 void mg_log(enum mg_log_level level, const char *component, const char *fmt,
-	    ...) __attribute__((format(printf, 3, 4)));
+            ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -127,8 +127,7 @@ void mg_run_release(mg_run *run)
 	mg_run_init(run);
 }
 
-static bool config_equal(const mg_bench *b, const mg_kv *config,
-			 size_t nconfig)
+static bool config_equal(const mg_bench *b, const mg_kv *config, size_t nconfig)
 {
 	size_t i;
 
@@ -142,8 +141,8 @@ static bool config_equal(const mg_bench *b, const mg_kv *config,
 }
 
 int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
-		     const char *package, int procs, const mg_kv *config,
-		     size_t nconfig)
+                     const char *package, int procs, const mg_kv *config,
+                     size_t nconfig)
 {
 	mg_bench *b;
 	size_t i;
@@ -164,7 +163,7 @@ int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
 	if (strlen(name) > MG_RUN_MAX_STR || strlen(package) > MG_RUN_MAX_STR)
 		return MG_ELIMIT;
 	error = grow_array((void **)&run->benches, run->nbenches,
-			   sizeof(*run->benches), MG_RUN_MAX_BENCHMARKS);
+	                   sizeof(*run->benches), MG_RUN_MAX_BENCHMARKS);
 	if (error < 0)
 		return error;
 	b = &run->benches[run->nbenches];
@@ -193,8 +192,8 @@ oom:
 	return MG_ENOMEM;
 }
 
-int mg_run_add_sample(mg_run *run, size_t bench, const char *unit,
-		      double value, int64_t iterations, int64_t seq)
+int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
+                      int64_t iterations, int64_t seq)
 {
 	mg_sample *s;
 	int error;
@@ -202,7 +201,7 @@ int mg_run_add_sample(mg_run *run, size_t bench, const char *unit,
 	if (bench >= run->nbenches)
 		return MG_EINTERNAL;
 	error = grow_array((void **)&run->samples, run->nsamples,
-			   sizeof(*run->samples), MG_RUN_MAX_SAMPLES);
+	                   sizeof(*run->samples), MG_RUN_MAX_SAMPLES);
 	if (error < 0)
 		return error;
 	s = &run->samples[run->nsamples];
@@ -223,7 +222,7 @@ int mg_run_add_parent(mg_run *run, const char *sha)
 	char *copy;
 
 	error = grow_array((void **)&run->commit.parents, run->commit.nparents,
-			   sizeof(char *), 64);
+	                   sizeof(char *), 64);
 	if (error < 0)
 		return error;
 	copy = mg_strdup(sha);
@@ -234,14 +233,14 @@ int mg_run_add_parent(mg_run *run, const char *sha)
 }
 
 int mg_run_add_profile(mg_run *run, size_t *index_out, const char *kind,
-		       const char *package, const unsigned char *data,
-		       size_t len)
+                       const char *package, const unsigned char *data,
+                       size_t len)
 {
 	mg_profile *p;
 	int error;
 
 	error = grow_array((void **)&run->profiles, run->nprofiles,
-			   sizeof(*run->profiles), MG_RUN_MAX_PROFILES);
+	                   sizeof(*run->profiles), MG_RUN_MAX_PROFILES);
 	if (error < 0)
 		return error;
 	p = &run->profiles[run->nprofiles];
@@ -265,7 +264,7 @@ int mg_profile_add_sample_type(mg_profile *p, const char *type_unit)
 	char *copy;
 
 	error = grow_array((void **)&p->sample_types, p->nsample_types,
-			   sizeof(char *), 64);
+	                   sizeof(char *), 64);
 	if (error < 0)
 		return error;
 	copy = mg_strdup(type_unit);
@@ -275,9 +274,8 @@ int mg_profile_add_sample_type(mg_profile *p, const char *type_unit)
 	return 0;
 }
 
-int mg_profile_add_func(mg_profile *p, size_t sample_type,
-			const char *function, const char *file, int64_t flat,
-			int64_t cum)
+int mg_profile_add_func(mg_profile *p, size_t sample_type, const char *function,
+                        const char *file, int64_t flat, int64_t cum)
 {
 	mg_func_agg *f;
 	int error;
@@ -285,7 +283,7 @@ int mg_profile_add_func(mg_profile *p, size_t sample_type,
 	if (sample_type >= p->nsample_types)
 		return MG_EINTERNAL;
 	error = grow_array((void **)&p->funcs, p->nfuncs, sizeof(*p->funcs),
-			   MG_RUN_MAX_SAMPLES);
+	                   MG_RUN_MAX_SAMPLES);
 	if (error < 0)
 		return error;
 	f = &p->funcs[p->nfuncs];

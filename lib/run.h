@@ -23,9 +23,9 @@
 
 /* Size limits for one run: a run larger than this is refused as input. */
 #define MG_RUN_MAX_BENCHMARKS 100000 /* distinct benchmarks in one run */
-#define MG_RUN_MAX_SAMPLES 5000000   /* samples: 100k benchmarks x 5 units x 10 */
-#define MG_RUN_MAX_PROFILES 4096     /* one heap + one cpu per package */
-#define MG_RUN_MAX_STR 65536         /* a single string (log tail, command) */
+#define MG_RUN_MAX_SAMPLES 5000000 /* samples: 100k benchmarks x 5 units x 10 */
+#define MG_RUN_MAX_PROFILES 4096   /* one heap + one cpu per package */
+#define MG_RUN_MAX_STR 65536       /* a single string (log tail, command) */
 
 typedef struct mg_kv {
 	char *key;   /* configuration key, e.g. "goos", "cpu" */
@@ -33,12 +33,12 @@ typedef struct mg_kv {
 } mg_kv;
 
 typedef struct mg_commit {
-	char sha[MG_SHA_HEX + 1];  /* hex object id, NUL-terminated */
-	char **parents;            /* parent shas, first parent first */
+	char sha[MG_SHA_HEX + 1]; /* hex object id, NUL-terminated */
+	char **parents;           /* parent shas, first parent first */
 	size_t nparents;
-	char *author;              /* "Name <email>" */
-	int64_t commit_time;       /* committer time, unix seconds */
-	char *subject;             /* first line of the message */
+	char *author;        /* "Name <email>" */
+	int64_t commit_time; /* committer time, unix seconds */
+	char *subject;       /* first line of the message */
 } mg_commit;
 
 typedef struct mg_env {
@@ -82,14 +82,14 @@ typedef struct mg_func_agg {
 } mg_func_agg;
 
 typedef struct mg_profile {
-	char *kind;           /* "heap", "cpu", ... */
-	char *package;        /* the package whose benchmarks produced it */
-	char **sample_types;  /* "type/unit" pairs, e.g. "alloc_space/bytes" */
+	char *kind;          /* "heap", "cpu", ... */
+	char *package;       /* the package whose benchmarks produced it */
+	char **sample_types; /* "type/unit" pairs, e.g. "alloc_space/bytes" */
 	size_t nsample_types;
 	char *default_sample_type; /* as the profile declares, or NULL */
-	unsigned char *data;  /* the raw bytes as produced (gzip or not) */
+	unsigned char *data;       /* the raw bytes as produced (gzip or not) */
 	size_t len;
-	mg_func_agg *funcs;   /* per-function aggregates, every sample type */
+	mg_func_agg *funcs; /* per-function aggregates, every sample type */
 	size_t nfuncs;
 } mg_profile;
 
@@ -117,7 +117,7 @@ typedef struct mg_run {
 	int64_t wall_ns;      /* wall time of the benchmark command */
 	int64_t peak_rss;     /* bytes, benchmark process tree; 0 unknown */
 	enum mg_run_status status;
-	char *log_tail;       /* output tail when failed, or NULL */
+	char *log_tail;        /* output tail when failed, or NULL */
 	char *idempotency_key; /* makes a retried upload store once */
 	mg_bench *benches;
 	size_t nbenches;
@@ -138,19 +138,18 @@ int mg_run_set_str(char **field, const char *s);
  * *index_out receives its position in run->benches.
  */
 int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
-		     const char *package, int procs, const mg_kv *config,
-		     size_t nconfig);
-int mg_run_add_sample(mg_run *run, size_t bench, const char *unit,
-		      double value, int64_t iterations, int64_t seq);
+                     const char *package, int procs, const mg_kv *config,
+                     size_t nconfig);
+int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
+                      int64_t iterations, int64_t seq);
 int mg_run_add_parent(mg_run *run, const char *sha);
 /* Add a profile; copies data. *index_out gets its position. */
 int mg_run_add_profile(mg_run *run, size_t *index_out, const char *kind,
-		       const char *package, const unsigned char *data,
-		       size_t len);
+                       const char *package, const unsigned char *data,
+                       size_t len);
 int mg_profile_add_sample_type(mg_profile *p, const char *type_unit);
-int mg_profile_add_func(mg_profile *p, size_t sample_type,
-			const char *function, const char *file, int64_t flat,
-			int64_t cum);
+int mg_profile_add_func(mg_profile *p, size_t sample_type, const char *function,
+                        const char *file, int64_t flat, int64_t cum);
 
 /* True if s is 40 lower-case hex digits. */
 bool mg_sha_is_valid(const char *s);

@@ -23,11 +23,11 @@ int64_t mg_store__now_ms(void)
 static int db_error(mg_store *st, mg_err *err, const char *what)
 {
 	return mg_err_set(err, MG_EDB, "%s: %s: %s", st->path, what,
-			  sqlite3_errmsg(st->db));
+	                  sqlite3_errmsg(st->db));
 }
 
 int mg_store__prepare(mg_store *st, sqlite3_stmt **out, const char *sql,
-		      mg_err *err)
+                      mg_err *err)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
 		*out = NULL;
@@ -42,7 +42,7 @@ int mg_store__step(mg_store *st, sqlite3_stmt *stmt, mg_err *err)
 
 	if (st->fail_after > 0 && --st->fail_after == 0)
 		return mg_err_set(err, MG_EDB, "%s: injected failure",
-				  st->path);
+		                  st->path);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
@@ -57,7 +57,7 @@ int mg_store__exec_stmt(mg_store *st, sqlite3_stmt *stmt, mg_err *err)
 		return rc;
 	if (rc != SQLITE_DONE)
 		return mg_err_set(err, MG_EINTERNAL,
-				  "%s: statement returned rows", st->path);
+		                  "%s: statement returned rows", st->path);
 	return 0;
 }
 
@@ -67,7 +67,7 @@ int mg_store__exec(mg_store *st, const char *sql, mg_err *err)
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		mg_err_set(err, MG_EDB, "%s: %s", st->path,
-			   msg ? msg : sqlite3_errmsg(st->db));
+		           msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return MG_EDB;
 	}
@@ -101,50 +101,54 @@ cleanup:
 	return rc;
 }
 
-static int apply_migration(mg_store *st, const mg_migration *m, mg_err *err)
+/*
+ * Apply migrations one transaction at a time. The version is re-read after
+ * taking the write lock, so two processes opening a new file at once do
+ * not both apply the same migration: the second waits, then sees it done.
+ */
+static int migrate(mg_store *st, mg_err *err)
 {
+	const mg_migration *m;
 	char pragma[64];
-	int error;
+	int version, error;
 
-	error = mg_store_begin(st, err);
-	if (error < 0)
-		return error;
-	error = mg_store__exec(st, m->sql, err);
-	if (error < 0) {
-		mg_err_prefix(err, "migration %s", m->name);
-		goto rollback;
+	for (;;) {
+		error = mg_store_begin(st, err);
+		if (error < 0)
+			return error;
+		error = read_user_version(st, &version, err);
+		if (error < 0)
+			goto rollback;
+		if (version > mg_migrations_count) {
+			error = mg_err_set(
+			        err, MG_ECONFLICT,
+			        "%s: database schema version %d is "
+			        "newer than this memgate understands "
+			        "(%d); upgrade memgate",
+			        st->path, version, mg_migrations_count);
+			goto rollback;
+		}
+		if (version == mg_migrations_count)
+			return mg_store_commit(st, err);
+		m = &mg_migrations[version];
+		error = mg_store__exec(st, m->sql, err);
+		if (error < 0) {
+			mg_err_prefix(err, "migration %s", m->name);
+			goto rollback;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		         m->version);
+		error = mg_store__exec(st, pragma, err);
+		if (error < 0)
+			goto rollback;
+		error = mg_store_commit(st, err);
+		if (error < 0)
+			return error;
 	}
-	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		 m->version);
-	error = mg_store__exec(st, pragma, err);
-	if (error < 0)
-		goto rollback;
-	return mg_store_commit(st, err);
 
 rollback:
 	mg_store_rollback(st);
 	return error;
-}
-
-static int migrate(mg_store *st, mg_err *err)
-{
-	int version, i, error;
-
-	error = read_user_version(st, &version, err);
-	if (error < 0)
-		return error;
-	if (version > mg_migrations_count)
-		return mg_err_set(err, MG_ECONFLICT,
-				  "%s: database schema version %d is newer "
-				  "than this memgate understands (%d); "
-				  "upgrade memgate",
-				  st->path, version, mg_migrations_count);
-	for (i = version; i < mg_migrations_count; i++) {
-		error = apply_migration(st, &mg_migrations[i], err);
-		if (error < 0)
-			return error;
-	}
-	return 0;
 }
 
 static int configure(mg_store *st, unsigned flags, mg_err *err)
@@ -164,14 +168,13 @@ static int configure(mg_store *st, unsigned flags, mg_err *err)
 	if (error < 0)
 		return error;
 	return mg_store__exec(st,
-			      (flags & MG_STORE_SYNC_FULL)
-				      ? "PRAGMA synchronous = FULL"
-				      : "PRAGMA synchronous = NORMAL",
-			      err);
+	                      (flags & MG_STORE_SYNC_FULL)
+	                              ? "PRAGMA synchronous = FULL"
+	                              : "PRAGMA synchronous = NORMAL",
+	                      err);
 }
 
-int mg_store_open(mg_store **out, const char *path, unsigned flags,
-		  mg_err *err)
+int mg_store_open(mg_store **out, const char *path, unsigned flags, mg_err *err)
 {
 	mg_store *st;
 	int oflags, error, version;
@@ -185,13 +188,13 @@ int mg_store_open(mg_store **out, const char *path, unsigned flags,
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	}
 	oflags = (flags & MG_STORE_READONLY)
-			 ? SQLITE_OPEN_READONLY
-			 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	                 ? SQLITE_OPEN_READONLY
+	                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	                    NULL) != SQLITE_OK) {
 		error = mg_err_set(err, MG_EDB, "%s: cannot open: %s", path,
-				   st->db ? sqlite3_errmsg(st->db)
-					  : "out of memory");
+		                   st->db ? sqlite3_errmsg(st->db)
+		                          : "out of memory");
 		goto fail;
 	}
 	error = configure(st, flags, err);
@@ -202,10 +205,11 @@ int mg_store_open(mg_store **out, const char *path, unsigned flags,
 		if (error < 0)
 			goto fail;
 		if (version != mg_migrations_count) {
-			error = mg_err_set(err, MG_ECONFLICT,
-					   "%s: schema version %d, this memgate "
-					   "needs %d",
-					   path, version, mg_migrations_count);
+			error = mg_err_set(
+			        err, MG_ECONFLICT,
+			        "%s: schema version %d, this memgate "
+			        "needs %d",
+			        path, version, mg_migrations_count);
 			goto fail;
 		}
 	} else {
@@ -249,8 +253,8 @@ int mg_store_begin(mg_store *st, mg_err *err)
 	int error;
 
 	if (st->in_tx)
-		return mg_err_set(err, MG_EINTERNAL,
-				  "%s: nested transaction", st->path);
+		return mg_err_set(err, MG_EINTERNAL, "%s: nested transaction",
+		                  st->path);
 	error = mg_store__exec(st, "BEGIN IMMEDIATE", err);
 	if (error < 0)
 		return error;

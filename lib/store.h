@@ -23,7 +23,7 @@ typedef struct mg_store mg_store;
 #define MG_STORE_BUSY_TIMEOUT_MS 30000
 
 enum mg_store_open_flags {
-	MG_STORE_READONLY = 1 << 0, /* open read-only, never migrate */
+	MG_STORE_READONLY = 1 << 0,  /* open read-only, never migrate */
 	MG_STORE_SYNC_FULL = 1 << 1, /* synchronous=FULL (default NORMAL) */
 };
 
@@ -34,7 +34,7 @@ enum mg_store_open_flags {
  * the migrations this binary carries).
  */
 int mg_store_open(mg_store **out, const char *path, unsigned flags,
-		  mg_err *err);
+                  mg_err *err);
 void mg_store_close(mg_store *st);
 
 /* PRAGMA user_version of the open database. */
@@ -56,8 +56,8 @@ void mg_store_rollback(mg_store *st);
  * default branch (NULL: "main") if new. *id_out gets its id.
  */
 int mg_store_project_ensure(mg_store *st, const char *name,
-			    const char *clone_url, const char *default_branch,
-			    int64_t *id_out, mg_err *err);
+                            const char *clone_url, const char *default_branch,
+                            int64_t *id_out, mg_err *err);
 
 /*
  * Store a whole run in one transaction: project (created if needed),
@@ -69,7 +69,7 @@ int mg_store_project_ensure(mg_store *st, const char *name,
  * Errors: MG_EINPUT (invalid run, message names the field), MG_EDB.
  */
 int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
-		     bool *existed_out, mg_err *err);
+                     bool *existed_out, mg_err *err);
 
 /*
  * Load run `id` into *out (caller-initialised with mg_run_init; release
@@ -94,8 +94,8 @@ typedef struct mg_history_query {
 	const char *benchmark; /* name, with or without a -procs suffix */
 	const char *package;   /* NULL: the only package with that name */
 	const char *unit;
-	const char *branch;    /* NULL: the project's default branch */
-	int64_t limit;         /* newest first, at most this many */
+	const char *branch; /* NULL: the project's default branch */
+	int64_t limit;      /* newest first, at most this many */
 } mg_history_query;
 
 /*
@@ -104,7 +104,7 @@ typedef struct mg_history_query {
  * the name matches benchmarks in several packages and none was given.
  */
 int mg_store_history(mg_store *st, const mg_history_query *q,
-		     mg_history_point **out, size_t *n_out, mg_err *err);
+                     mg_history_point **out, size_t *n_out, mg_err *err);
 void mg_history_free(mg_history_point *points, size_t n);
 
 /*

@@ -11,15 +11,15 @@
 #include "store.h"
 
 struct mg_store {
-	sqlite3 *db;     /* the connection */
-	char *path;      /* file name, for messages */
-	int fail_after;  /* fault injection: steps until a forced failure */
-	bool in_tx;      /* inside mg_store_begin/commit */
+	sqlite3 *db;    /* the connection */
+	char *path;     /* file name, for messages */
+	int fail_after; /* fault injection: steps until a forced failure */
+	bool in_tx;     /* inside mg_store_begin/commit */
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */
 int mg_store__prepare(mg_store *st, sqlite3_stmt **out, const char *sql,
-		      mg_err *err);
+                      mg_err *err);
 /*
  * sqlite3_step() with fault injection; returns SQLITE_ROW, SQLITE_DONE or
  * MG_EDB (err set).

@@ -24,15 +24,15 @@ int mg_version_libs(mg_buf *out)
 
 	git_libgit2_version(&major, &minor, &rev);
 	return mg_buf_printf(out,
-			     "SQLite %s\n"
-			     "libgit2 %d.%d.%d\n"
-			     "libcurl %s\n"
-			     "zlib %s\n"
-			     "cJSON %s\n"
-			     "protobuf-c %s\n"
-			     "%s\n",
-			     sqlite3_libversion(), major, minor, rev,
-			     cv->version, zlibVersion(), cJSON_Version(),
-			     protobuf_c_version(),
-			     OpenSSL_version(OPENSSL_VERSION));
+	                     "SQLite %s\n"
+	                     "libgit2 %d.%d.%d\n"
+	                     "libcurl %s\n"
+	                     "zlib %s\n"
+	                     "cJSON %s\n"
+	                     "protobuf-c %s\n"
+	                     "%s\n",
+	                     sqlite3_libversion(), major, minor, rev,
+	                     cv->version, zlibVersion(), cJSON_Version(),
+	                     protobuf_c_version(),
+	                     OpenSSL_version(OPENSSL_VERSION));
 }

@@ -53,9 +53,10 @@ static int cmd_migrate(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "memgate-server: migrate: unknown "
-					"argument '%s'\n",
-				argv[i]);
+			fprintf(stderr,
+			        "memgate-server: migrate: unknown "
+			        "argument '%s'\n",
+			        argv[i]);
 			return 2;
 		}
 	}
@@ -91,9 +92,9 @@ int main(int argc, char **argv)
 			mg_log_set_level(MG_LOG_DEBUG);
 		} else {
 			fprintf(stderr,
-				"memgate-server: unknown option '%s'\n"
-				"Try 'memgate-server --help'.\n",
-				argv[i]);
+			        "memgate-server: unknown option '%s'\n"
+			        "Try 'memgate-server --help'.\n",
+			        argv[i]);
 			return 2;
 		}
 	}
@@ -106,8 +107,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "migrate") == 0)
 		return cmd_migrate(argc - i, argv + i);
 	fprintf(stderr,
-		"memgate-server: unknown command '%s'\n"
-		"Try 'memgate-server --help'.\n",
-		argv[i]);
+	        "memgate-server: unknown command '%s'\n"
+	        "Try 'memgate-server --help'.\n",
+	        argv[i]);
 	return 2;
 }

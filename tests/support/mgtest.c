@@ -25,7 +25,7 @@ char *mgt_tmpdir(void)
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+                    struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -199,5 +199,5 @@ const char *mgt_memgate_bin(void)
 const char *mgt_server_bin(void)
 {
 	return env_or("MEMGATE_SERVER_BIN",
-		      MG_BINARY_DIR "/server/memgate-server");
+	              MG_BINARY_DIR "/server/memgate-server");
 }

@@ -33,7 +33,7 @@ void mgt_write_file(const char *path, const void *data, size_t len);
 int mgt_run(const char *dir, char *const argv[], mg_buf *out, mg_buf *errout);
 /* Run a /bin/sh command line the same way. */
 int mgt_sh(const char *dir, mg_buf *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* The built binaries, from the MEMGATE_BIN / MEMGATE_SERVER_BIN env. */
 const char *mgt_memgate_bin(void);

@@ -1,0 +1,695 @@
+/*
+ * test_store.c - the SQLite store on real database files in temp dirs:
+ * migrations (from empty and from every earlier version), a database from
+ * the future, run round trips, all-or-nothing ingest under injected
+ * failures, idempotency, validation, the history query and its plan, and
+ * two processes writing at once.
+ */
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mgtest.h"
+#include "migrations.h"
+#include "store.h"
+
+struct fixture {
+	char *dir;
+	char *db;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = mgt_tmpdir();
+	f->db = mgt_path(f->dir, "memgate.db");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->db);
+	mgt_tmpdir_free(f->dir);
+	free(f);
+	return 0;
+}
+
+static const char SHA_A[] = "1111111111111111111111111111111111111111";
+static const char SHA_B[] = "2222222222222222222222222222222222222222";
+static const char SHA_C[] = "3333333333333333333333333333333333333333";
+
+/*
+ * A run of `sha` with two benchmarks (one with a -procs suffix), three
+ * units, `reps` repetitions each; values derive from base so tests can
+ * compute what the store must return.
+ */
+static void make_run(mg_run *run, const char *sha, int64_t time,
+                     const char *branch, double base, int reps)
+{
+	mg_kv cfg[] = {{"goarch", "amd64"},
+	               {"goos", "linux"},
+	               {"pkg", "example.com/x"}};
+	size_t b0, b1;
+	int i;
+
+	mg_run_init(run);
+	assert_int_equal(mg_run_set_str(&run->project, "acme/widgets"), 0);
+	assert_int_equal(
+	        mg_run_set_str(&run->clone_url, "https://git.example/acme"), 0);
+	snprintf(run->commit.sha, sizeof(run->commit.sha), "%s", sha);
+	assert_int_equal(mg_run_add_parent(run, SHA_C), 0);
+	assert_int_equal(
+	        mg_run_set_str(&run->commit.author, "Ada <ada@example.com>"),
+	        0);
+	assert_int_equal(mg_run_set_str(&run->commit.subject, "speed up"), 0);
+	run->commit.commit_time = time;
+	assert_int_equal(mg_run_set_str(&run->branch, branch), 0);
+	assert_int_equal(mg_run_set_str(&run->env.os, "linux"), 0);
+	assert_int_equal(mg_run_set_str(&run->env.arch, "amd64"), 0);
+	assert_int_equal(mg_run_set_str(&run->env.cpu_model, "Test CPU"), 0);
+	run->env.cores = 2;
+	run->env.mem_bytes = 24LL << 30;
+	assert_int_equal(mg_run_set_str(&run->env.go_version, "go1.19.8"), 0);
+	assert_int_equal(mg_run_set_str(&run->bench_cmd, "go test -bench ."),
+	                 0);
+	run->started_at = 1700000000000;
+	run->ended_at = 1700000005000;
+	run->wall_ns = 5000000000;
+	run->peak_rss = 123456789;
+	assert_int_equal(mg_run_add_bench(run, &b0, "BenchmarkHash",
+	                                  "example.com/x", 2, cfg, 3),
+	                 0);
+	assert_int_equal(mg_run_add_bench(run, &b1, "BenchmarkTar/big",
+	                                  "example.com/x", 0, cfg, 3),
+	                 0);
+	for (i = 0; i < reps; i++) {
+		assert_int_equal(
+		        mg_run_add_sample(run, b0, "ns/op", base + i, 1000, i),
+		        0);
+		assert_int_equal(
+		        mg_run_add_sample(run, b0, "B/op", 64, 1000, i), 0);
+		assert_int_equal(
+		        mg_run_add_sample(run, b1, "allocs/op", 3, 500, i), 0);
+	}
+}
+
+static void add_profile(mg_run *run)
+{
+	static const unsigned char bytes[] = {0x1f, 0x8b, 0x08, 0x00, 0x42};
+	mg_profile *p;
+	size_t idx;
+
+	assert_int_equal(mg_run_add_profile(run, &idx, "heap", "example.com/x",
+	                                    bytes, sizeof(bytes)),
+	                 0);
+	p = &run->profiles[idx];
+	assert_int_equal(mg_profile_add_sample_type(p, "alloc_objects/count"),
+	                 0);
+	assert_int_equal(mg_profile_add_sample_type(p, "alloc_space/bytes"), 0);
+	assert_int_equal(mg_run_set_str(&p->default_sample_type, "alloc_space"),
+	                 0);
+	assert_int_equal(
+	        mg_profile_add_func(p, 1, "main.hash", "hash.go", 4096, 8192),
+	        0);
+	assert_int_equal(
+	        mg_profile_add_func(p, 0, "main.hash", "hash.go", 2, 3), 0);
+}
+
+static int64_t count_rows(const char *db, const char *table)
+{
+	sqlite3 *conn;
+	sqlite3_stmt *stmt;
+	char sql[128];
+	int64_t n;
+
+	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(conn);
+	return n;
+}
+
+static void test_open_new(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	sqlite3 *conn;
+	sqlite3_stmt *stmt;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_schema_version(st), mg_migrations_count);
+	assert_int_equal(mg_store_latest_version(), mg_migrations_count);
+	assert_true(mg_migrations_count >= 3);
+	mg_store_close(st);
+
+	/* The file really is in WAL mode, as seen by another connection. */
+	assert_int_equal(sqlite3_open(f->db, &conn), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(conn, "PRAGMA journal_mode", -1,
+	                                    &stmt, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	sqlite3_close(conn);
+
+	/* Reopening applies nothing and keeps the version. */
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_schema_version(st), mg_migrations_count);
+	mg_store_close(st);
+}
+
+/*
+ * For each earlier version k: build the database by applying the first k
+ * migrations by hand, put a project in it when the table exists, then let
+ * mg_store_open upgrade it. The data must survive and a run must store.
+ */
+static void test_migrate_from_each_version(void **state)
+{
+	struct fixture *f = *state;
+	int k;
+
+	for (k = 0; k < mg_migrations_count; k++) {
+		char name[64];
+		char *db;
+		sqlite3 *conn;
+		mg_store *st = NULL;
+		mg_err err = MG_ERR_INIT;
+		mg_run run;
+		int64_t id;
+		int i;
+
+		snprintf(name, sizeof(name), "v%d.db", k);
+		db = mgt_path(f->dir, name);
+		assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+		for (i = 0; i < k; i++) {
+			char pragma[64];
+
+			assert_int_equal(sqlite3_exec(conn,
+			                              mg_migrations[i].sql,
+			                              NULL, NULL, NULL),
+			                 SQLITE_OK);
+			snprintf(pragma, sizeof(pragma),
+			         "PRAGMA user_version = %d", i + 1);
+			assert_int_equal(
+			        sqlite3_exec(conn, pragma, NULL, NULL, NULL),
+			        SQLITE_OK);
+		}
+		if (k >= 1)
+			assert_int_equal(
+			        sqlite3_exec(conn,
+			                     "INSERT INTO projects(name, "
+			                     "default_branch, created_at) "
+			                     "VALUES ('old/project', 'trunk', "
+			                     "1)",
+			                     NULL, NULL, NULL),
+			        SQLITE_OK);
+		sqlite3_close(conn);
+
+		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+		assert_int_equal(mg_store_schema_version(st),
+		                 mg_migrations_count);
+		make_run(&run, SHA_A, 1000, "main", 100, 2);
+		add_profile(&run);
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		mg_run_release(&run);
+		mg_store_close(st);
+		assert_int_equal(count_rows(db, "projects"), k >= 1 ? 2 : 1);
+		assert_int_equal(count_rows(db, "profiles"), 1);
+		free(db);
+	}
+}
+
+static void test_future_database_refused(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	sqlite3 *conn;
+	char pragma[64];
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_store_close(st);
+	assert_int_equal(sqlite3_open(f->db, &conn), SQLITE_OK);
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	         mg_migrations_count + 1);
+	assert_int_equal(sqlite3_exec(conn, pragma, NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(conn);
+
+	st = NULL;
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), MG_ECONFLICT);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "newer than this memgate"));
+	assert_non_null(strstr(err.msg, f->db));
+}
+
+static void test_run_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run in, out;
+	int64_t id;
+	bool existed = true;
+	size_t i;
+
+	make_run(&in, SHA_A, 1000, "main", 100, 3);
+	add_profile(&in);
+	assert_int_equal(mg_run_set_str(&in.env.gogc, "200"), 0);
+	assert_int_equal(mg_run_set_str(&in.base_ref, "main"), 0);
+	in.pr_number = 42;
+	in.dirty = true;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_add_run(st, &in, &id, &existed, &err), 0);
+	assert_false(existed);
+	mg_store_close(st);
+
+	/* Close and reopen: the data comes from the file. */
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_run_init(&out);
+	assert_int_equal(mg_store_get_run(st, id, &out, &err), 0);
+	assert_string_equal(out.project, "acme/widgets");
+	assert_string_equal(out.clone_url, "https://git.example/acme");
+	assert_string_equal(out.default_branch, "main");
+	assert_string_equal(out.commit.sha, SHA_A);
+	assert_int_equal(out.commit.nparents, 1);
+	assert_string_equal(out.commit.parents[0], SHA_C);
+	assert_string_equal(out.commit.author, "Ada <ada@example.com>");
+	assert_string_equal(out.commit.subject, "speed up");
+	assert_int_equal(out.commit.commit_time, 1000);
+	assert_string_equal(out.branch, "main");
+	assert_true(out.dirty);
+	assert_int_equal(out.pr_number, 42);
+	assert_string_equal(out.base_ref, "main");
+	assert_string_equal(out.env.cpu_model, "Test CPU");
+	assert_string_equal(out.env.gogc, "200");
+	assert_null(out.env.gomemlimit);
+	assert_int_equal(out.env.cores, 2);
+	assert_int_equal(out.env.mem_bytes, 24LL << 30);
+	assert_int_equal(out.started_at, 1700000000000);
+	assert_int_equal(out.wall_ns, 5000000000);
+	assert_int_equal(out.peak_rss, 123456789);
+	assert_int_equal(out.status, MG_RUN_OK);
+	assert_string_equal(out.bench_cmd, "go test -bench .");
+	assert_null(out.build_cmd);
+
+	assert_int_equal(out.nbenches, 2);
+	assert_int_equal(out.nsamples, in.nsamples);
+	for (i = 0; i < out.nbenches; i++) {
+		const mg_bench *b = &out.benches[i];
+
+		assert_int_equal(b->nconfig, 3);
+		assert_string_equal(b->config[0].key, "goarch");
+		assert_string_equal(b->config[2].value, "example.com/x");
+		if (strcmp(b->name, "BenchmarkHash") == 0)
+			assert_int_equal(b->procs, 2);
+		else
+			assert_string_equal(b->name, "BenchmarkTar/big");
+	}
+	/* Every repetition came back with its own value and iterations. */
+	{
+		double ns_sum = 0;
+		int ns_n = 0;
+
+		for (i = 0; i < out.nsamples; i++) {
+			const mg_sample *s = &out.samples[i];
+
+			if (strcmp(s->unit, "ns/op") == 0) {
+				ns_sum += s->value;
+				ns_n++;
+				assert_int_equal(s->iterations, 1000);
+				assert_true(s->value == 100 + s->seq);
+			}
+		}
+		assert_int_equal(ns_n, 3);
+		assert_true(ns_sum == 100 + 101 + 102);
+	}
+	assert_int_equal(out.nprofiles, 1);
+	assert_string_equal(out.profiles[0].kind, "heap");
+	assert_int_equal(out.profiles[0].len, 5);
+	assert_memory_equal(out.profiles[0].data, in.profiles[0].data, 5);
+	assert_int_equal(out.profiles[0].nsample_types, 2);
+	assert_string_equal(out.profiles[0].sample_types[1],
+	                    "alloc_space/bytes");
+	assert_string_equal(out.profiles[0].default_sample_type, "alloc_space");
+	assert_int_equal(out.profiles[0].nfuncs, 2);
+	for (i = 0; i < 2; i++) {
+		const mg_func_agg *fa = &out.profiles[0].funcs[i];
+
+		assert_string_equal(fa->function, "main.hash");
+		if (fa->sample_type == 1) {
+			assert_int_equal(fa->flat, 4096);
+			assert_int_equal(fa->cum, 8192);
+		} else {
+			assert_int_equal(fa->flat, 2);
+			assert_int_equal(fa->cum, 3);
+		}
+	}
+	mg_run_release(&out);
+	mg_run_release(&in);
+
+	mg_run_init(&out);
+	assert_int_equal(mg_store_get_run(st, id + 100, &out, &err),
+	                 MG_ENOTFOUND);
+	mg_store_close(st);
+}
+
+static const char *const all_tables[] = {
+        "projects",         "commits",
+        "commit_parents",   "commit_branches",
+        "environments",     "runs",
+        "benchmarks",       "run_benchmark_config",
+        "samples",          "history_points",
+        "profile_blobs",    "profiles",
+        "profile_functions"};
+#define NTABLES (sizeof(all_tables) / sizeof(all_tables[0]))
+
+/*
+ * Fail the 1st, 2nd, ... statement of an ingest in turn. Each failing
+ * attempt must leave every table exactly as it was; the first attempt
+ * that gets through must store the whole run.
+ */
+static void test_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run base, run;
+	int64_t before[NTABLES], id;
+	size_t t;
+	int n, failures = 0;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	/* Something already stored, which must not be disturbed. */
+	make_run(&base, SHA_B, 900, "main", 50, 2);
+	assert_int_equal(mg_store_add_run(st, &base, &id, NULL, &err), 0);
+	mg_run_release(&base);
+	for (t = 0; t < NTABLES; t++)
+		before[t] = count_rows(f->db, all_tables[t]);
+
+	make_run(&run, SHA_A, 1000, "main", 100, 3);
+	add_profile(&run);
+	for (n = 1;; n++) {
+		mg_store_fail_after(st, n);
+		mg_err_clear(&err);
+		if (mg_store_add_run(st, &run, &id, NULL, &err) == 0)
+			break;
+		failures++;
+		assert_int_equal(err.code, MG_EDB);
+		assert_non_null(strstr(err.msg, "injected failure"));
+		for (t = 0; t < NTABLES; t++)
+			assert_int_equal(count_rows(f->db, all_tables[t]),
+			                 before[t]);
+	}
+	mg_store_fail_after(st, 0);
+	/* Samples, benchmarks, configs, profile, points...: many steps. */
+	assert_true(failures > 20);
+	assert_int_equal(count_rows(f->db, "runs"), before[5] + 1);
+	assert_int_equal(count_rows(f->db, "samples"),
+	                 before[8] + (int64_t)run.nsamples);
+	assert_int_equal(count_rows(f->db, "profile_functions"), 2);
+	mg_run_release(&run);
+	mg_store_close(st);
+}
+
+static void test_idempotency_key(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run run;
+	int64_t id1, id2;
+	bool existed;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&run, SHA_A, 1000, "main", 100, 3);
+	assert_int_equal(mg_run_set_str(&run.idempotency_key, "upload-7"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id1, &existed, &err), 0);
+	assert_false(existed);
+	assert_int_equal(mg_store_add_run(st, &run, &id2, &existed, &err), 0);
+	assert_true(existed);
+	assert_int_equal(id1, id2);
+	assert_int_equal(count_rows(f->db, "runs"), 1);
+	assert_int_equal(count_rows(f->db, "samples"), 9);
+	/* Without a key, the same run is a new repetition. */
+	free(run.idempotency_key);
+	run.idempotency_key = NULL;
+	assert_int_equal(mg_store_add_run(st, &run, &id2, &existed, &err), 0);
+	assert_true(id2 != id1);
+	mg_run_release(&run);
+	mg_store_close(st);
+}
+
+static void test_validation(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run run;
+	int64_t id;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+
+	make_run(&run, "not-a-sha", 1000, "main", 100, 1);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+	                 MG_EINPUT);
+	assert_string_equal(err.msg, "field 'commit.sha': expected 40 "
+	                             "lower-case hex digits, got 'not-a-sha'");
+	mg_run_release(&run);
+
+	make_run(&run, SHA_A, 1000, "main", 100, 1);
+	run.samples[1].value = 0.0 / 0.0;
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+	                 MG_EINPUT);
+	assert_string_equal(err.msg,
+	                    "field 'samples[1].value': not a finite number");
+	mg_run_release(&run);
+
+	make_run(&run, SHA_A, 1000, "main", 100, 1);
+	free(run.samples[2].unit);
+	run.samples[2].unit = mg_strdup("allocs op");
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+	                 MG_EINPUT);
+	assert_non_null(strstr(err.msg, "samples[2].unit"));
+	mg_run_release(&run);
+
+	/* SQL metacharacters are data, stored verbatim. */
+	make_run(&run, SHA_A, 1000, "main", 100, 1);
+	assert_int_equal(
+	        mg_run_set_str(&run.project, "x'); DROP TABLE runs; --"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	mg_run_init(&run);
+	assert_int_equal(mg_store_get_run(st, id, &run, &err), 0);
+	assert_string_equal(run.project, "x'); DROP TABLE runs; --");
+	mg_run_release(&run);
+
+	assert_int_equal(count_rows(f->db, "runs"), 1);
+	mg_store_close(st);
+}
+
+/*
+ * History: commits at times 1000..1004 on main with ns/op medians we
+ * know, a second run of one commit (pooled), a failed run and a run on
+ * another branch (both ignored).
+ */
+static void test_history(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_history_point *pts = NULL;
+	mg_history_query q = {
+	        "acme/widgets", "BenchmarkHash-2", NULL, "ns/op", NULL, 3};
+	mg_run run;
+	int64_t id;
+	size_t n = 0;
+	int c;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	for (c = 0; c < 5; c++) {
+		char sha[41];
+
+		memset(sha, 'a' + c, 40);
+		sha[40] = '\0';
+		/* ns/op samples base..base+4: median base+2 */
+		make_run(&run, sha, 1000 + c, "main", 100 * (c + 1), 5);
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		if (c == 4) {
+			/* Same commit again, 10 higher: pooled median. */
+			mg_run_release(&run);
+			make_run(&run, sha, 1000 + c, "main", 510, 5);
+			assert_int_equal(
+			        mg_store_add_run(st, &run, &id, NULL, &err), 0);
+			/* A failed run must not move the point. */
+			mg_run_release(&run);
+			make_run(&run, sha, 1000 + c, "main", 9000, 5);
+			run.status = MG_RUN_FAILED;
+			assert_int_equal(
+			        mg_store_add_run(st, &run, &id, NULL, &err), 0);
+			/* Nor a run on another branch. */
+			mg_run_release(&run);
+			make_run(&run, sha, 1000 + c, "feature", 7000, 5);
+			assert_int_equal(
+			        mg_store_add_run(st, &run, &id, NULL, &err), 0);
+		}
+		mg_run_release(&run);
+	}
+
+	assert_int_equal(mg_store_history(st, &q, &pts, &n, &err), 0);
+	assert_int_equal(n, 3);
+	/* Newest first: commit 'e' pools 500..504 and 510..514. */
+	assert_string_equal(pts[0].sha,
+	                    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+	assert_int_equal(pts[0].commit_time, 1004);
+	assert_int_equal(pts[0].n, 10);
+	assert_true(pts[0].median == (504.0 + 510.0) / 2);
+	assert_true(pts[0].min == 500 && pts[0].max == 514);
+	assert_string_equal(pts[0].subject, "speed up");
+	assert_int_equal(pts[1].commit_time, 1003);
+	assert_int_equal(pts[1].n, 5);
+	assert_true(pts[1].median == 402);
+	assert_int_equal(pts[2].commit_time, 1002);
+	mg_history_free(pts, n);
+
+	/* The other branch has its own series. */
+	q.branch = "feature";
+	q.limit = 50;
+	assert_int_equal(mg_store_history(st, &q, &pts, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(pts[0].median == 7002);
+	mg_history_free(pts, n);
+
+	q.branch = NULL;
+	q.benchmark = "BenchmarkTar/big";
+	q.unit = "allocs/op";
+	assert_int_equal(mg_store_history(st, &q, &pts, &n, &err), 0);
+	assert_int_equal(n, 5);
+	assert_true(pts[4].median == 3 && pts[4].n == 5);
+	mg_history_free(pts, n);
+
+	q.benchmark = "BenchmarkNope";
+	assert_int_equal(mg_store_history(st, &q, &pts, &n, &err),
+	                 MG_ENOTFOUND);
+	assert_string_equal(err.msg, "benchmark 'BenchmarkNope' not found in "
+	                             "project 'acme/widgets'");
+	q.project = "nobody/else";
+	assert_int_equal(mg_store_history(st, &q, &pts, &n, &err),
+	                 MG_ENOTFOUND);
+	mg_store_close(st);
+}
+
+static void test_history_plan_is_index_range_scan(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	char *plan = NULL;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_explain_history(st, &plan, &err), 0);
+	print_message("history plan:\n%s", plan);
+	/* A SEARCH on the primary key with all three equality columns... */
+	assert_non_null(strstr(plan, "SEARCH h USING PRIMARY KEY "
+	                             "(benchmark_id=? AND unit=? AND "
+	                             "branch=?)"));
+	/* ...a keyed lookup of each commit... */
+	assert_non_null(strstr(plan, "SEARCH c USING INTEGER PRIMARY KEY"));
+	/* ...and no full scan or sort step. */
+	assert_null(strstr(plan, "SCAN"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+	free(plan);
+	mg_store_close(st);
+}
+
+/*
+ * Two processes store 25 runs each into the same new file at once. Both
+ * must succeed without "database is locked" and all 50 runs must be
+ * there, each whole.
+ */
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[2];
+	int w, status;
+
+	for (w = 0; w < 2; w++) {
+		pids[w] = fork();
+		assert_true(pids[w] >= 0);
+		if (pids[w] == 0) {
+			mg_err err = MG_ERR_INIT;
+			mg_store *st = NULL;
+			int i, rc = 0;
+
+			if (mg_store_open(&st, f->db, 0, &err) < 0) {
+				fprintf(stderr, "writer %d: %s\n", w, err.msg);
+				_exit(1);
+			}
+			for (i = 0; i < 25 && rc == 0; i++) {
+				mg_run run;
+				char sha[41];
+				int64_t id;
+
+				snprintf(sha, sizeof(sha), "%040d",
+				         w * 100 + i);
+				make_run(&run, sha, 2000 + i, "main", 10, 3);
+				rc = mg_store_add_run(st, &run, &id, NULL,
+				                      &err);
+				if (rc < 0)
+					fprintf(stderr, "writer %d: %s\n", w,
+					        err.msg);
+				mg_run_release(&run);
+			}
+			mg_store_close(st);
+			_exit(rc == 0 ? 0 : 1);
+		}
+	}
+	for (w = 0; w < 2; w++) {
+		assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	assert_int_equal(count_rows(f->db, "runs"), 50);
+	assert_int_equal(count_rows(f->db, "commits"), 50);
+	assert_int_equal(count_rows(f->db, "samples"), 50 * 9);
+	assert_int_equal(count_rows(f->db, "projects"), 1);
+	assert_int_equal(count_rows(f->db, "environments"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_open_new, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_from_each_version,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_future_database_refused,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_run_round_trip, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_validation, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_history_plan_is_index_range_scan, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
+	                                        teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
