@@ -32,7 +32,22 @@ int mg_cli_fail(const mg_err *err);
 int mg_cli_usage_error(const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+/*
+ * Defaults taken from the git repository around the current directory:
+ * the database `.memgate/memgate.db` at the work tree's root (its folder
+ * is created), and the project name from the origin URL ("owner/repo"),
+ * else the work tree's directory name. Results are malloc'd.
+ */
+int mg_cli_default_db(char **out, mg_err *err);
+int mg_cli_default_project(char **out, mg_err *err);
+
+/* Parse a whole positive number for option `opt`; MG_EINPUT otherwise. */
+int mg_cli_parse_count(long long *out, const char *s, const char *opt,
+                       mg_err *err);
+
 /* Subcommands (cmd_<verb>.c). */
 int cmd_version(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
 
 #endif

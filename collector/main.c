@@ -16,6 +16,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"history", cmd_history, "one metric of one benchmark along a branch"},
+        {"runs", cmd_runs, "list recent runs and their status"},
         {"version", cmd_version, "print versions of memgate and its libraries"},
 };
 

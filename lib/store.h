@@ -113,6 +113,35 @@ void mg_history_free(mg_history_point *points, size_t n);
  */
 int mg_store_explain_history(mg_store *st, char **out, mg_err *err);
 
+/* One line of `memgate runs`. */
+typedef struct mg_run_summary {
+	int64_t id;
+	char sha[MG_SHA_HEX + 1];
+	char *project; /* owned by the array */
+	char *branch;  /* owned, NULL if none */
+	char *subject; /* owned, NULL if none */
+	enum mg_run_status status;
+	int64_t started_at; /* unix ms */
+	int64_t wall_ns;
+	int64_t peak_rss;
+	int64_t nsamples;
+} mg_run_summary;
+
+/*
+ * The most recent runs (by id), of one project or all (project NULL).
+ */
+int mg_store_list_runs(mg_store *st, const char *project, int64_t limit,
+                       mg_run_summary **out, size_t *n_out, mg_err *err);
+void mg_run_summary_free(mg_run_summary *runs, size_t n);
+
+/*
+ * Whether `probe` (project, commit.sha, bench_cmd, env) was already
+ * measured: a run of the same commit with the same benchmark command on
+ * an identical environment, whatever its status. A backfill skips such
+ * commits, so an interrupted one resumes where it stopped.
+ */
+int mg_store_has_run(mg_store *st, const mg_run *probe, bool *out, mg_err *err);
+
 /*
  * Test hook (fault injection, as SQLite's and curl's test suites do):
  * make the nth sqlite3_step() from now fail with MG_EDB; 0 disables.

@@ -31,6 +31,11 @@ int mg_store__exec_stmt(mg_store *st, sqlite3_stmt *stmt, mg_err *err);
 int mg_store__exec(mg_store *st, const char *sql, mg_err *err);
 /* Bind a string or NULL. */
 int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s);
+/*
+ * The key of an environment row: SHA-256 (hex) over every field, so
+ * identical environments share one row. 0 or MG_ENOMEM.
+ */
+int mg_store__env_key(char out[65], const mg_env *e);
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
 

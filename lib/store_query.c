@@ -594,3 +594,110 @@ cleanup:
 	mg_buf_release(&sql);
 	return error;
 }
+
+void mg_run_summary_free(mg_run_summary *runs, size_t n)
+{
+	size_t i;
+
+	if (runs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(runs[i].project);
+		free(runs[i].branch);
+		free(runs[i].subject);
+	}
+	free(runs);
+}
+
+int mg_store_list_runs(mg_store *st, const char *project, int64_t limit,
+                       mg_run_summary **out, size_t *n_out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_run_summary *runs = NULL;
+	size_t n = 0;
+	int rc, error;
+
+	if (limit <= 0 || limit > 100000)
+		return mg_err_set(err, MG_EINPUT,
+		                  "limit must be between 1 and 100000");
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT r.id, c.sha, p.name, r.branch, c.subject, r.status, "
+	        "r.started_at, r.wall_ns, r.peak_rss_bytes, (SELECT count(*) "
+	        "FROM samples s WHERE s.run_id = r.id) FROM runs r JOIN "
+	        "projects p ON p.id = r.project_id JOIN commits c ON c.id = "
+	        "r.commit_id WHERE ?1 IS NULL OR p.name = ?1 ORDER BY r.id "
+	        "DESC LIMIT ?2",
+	        err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, project);
+	sqlite3_bind_int64(stmt, 2, limit);
+	runs = calloc((size_t)limit, sizeof(*runs));
+	if (runs == NULL)
+		goto oom;
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		mg_run_summary *r = &runs[n++];
+		const char *status = (const char *)sqlite3_column_text(stmt, 5);
+
+		r->id = sqlite3_column_int64(stmt, 0);
+		snprintf(r->sha, sizeof(r->sha), "%s",
+		         (const char *)sqlite3_column_text(stmt, 1));
+		if (col_str(&r->project, stmt, 2) < 0 ||
+		    col_str(&r->branch, stmt, 3) < 0 ||
+		    col_str(&r->subject, stmt, 4) < 0)
+			goto oom;
+		r->status = status && strcmp(status, "ok") == 0 ? MG_RUN_OK
+		                                                : MG_RUN_FAILED;
+		r->started_at = sqlite3_column_int64(stmt, 6);
+		r->wall_ns = sqlite3_column_int64(stmt, 7);
+		r->peak_rss = sqlite3_column_int64(stmt, 8);
+		r->nsamples = sqlite3_column_int64(stmt, 9);
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	*out = runs;
+	*n_out = n;
+	runs = NULL;
+	n = 0;
+	goto cleanup;
+
+oom:
+	error = mg_err_set(err, MG_ENOMEM, "out of memory");
+cleanup:
+	mg_run_summary_free(runs, n);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+int mg_store_has_run(mg_store *st, const mg_run *probe, bool *out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char key[65];
+	int rc, error;
+
+	if (mg_store__env_key(key, &probe->env) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT 1 FROM runs r JOIN projects p ON p.id = r.project_id "
+	        "JOIN commits c ON c.id = r.commit_id JOIN environments e ON "
+	        "e.id = r.environment_id WHERE p.name = ?1 AND c.sha = ?2 AND "
+	        "r.bench_cmd IS ?3 AND e.fingerprint = ?4 LIMIT 1",
+	        err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, probe->project);
+	mg_store__bind_text(stmt, 2, probe->commit.sha);
+	mg_store__bind_text(stmt, 3, probe->bench_cmd);
+	mg_store__bind_text(stmt, 4, key);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else
+		*out = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return error;
+}

@@ -148,7 +148,7 @@ static void sha256_hex(char out[65], const void *data, size_t len)
  * Identical environments share a row: the key hashes every field, with a
  * separator that cannot occur in them and a marker for NULL.
  */
-static int env_key(char out[65], const mg_env *e)
+int mg_store__env_key(char out[65], const mg_env *e)
 {
 	const char *fields[] = {e->os,        e->kernel,     e->arch,
 	                        e->cpu_model, e->go_version, e->gomaxprocs,
@@ -298,7 +298,7 @@ static int put_env(mg_store *st, const mg_env *e, int64_t *env_id, mg_err *err)
 	char key[65];
 	int error;
 
-	if (env_key(key, e) < 0)
+	if (mg_store__env_key(key, e) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	error = mg_store__prepare(
 	        st, &stmt,

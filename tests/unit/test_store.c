@@ -668,6 +668,63 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(count_rows(f->db, "environments"), 1);
 }
 
+static void test_list_and_has_run(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run_summary *runs = NULL;
+	mg_run run, probe;
+	size_t n = 0;
+	int64_t id;
+	bool has = true;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&probe, SHA_A, 1000, "main", 100, 1);
+	assert_int_equal(mg_store_has_run(st, &probe, &has, &err), 0);
+	assert_false(has);
+
+	make_run(&run, SHA_A, 1000, "main", 100, 2);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	make_run(&run, SHA_B, 1001, "main", 100, 2);
+	run.status = MG_RUN_FAILED;
+	assert_int_equal(mg_run_set_str(&run.log_tail, "build failed"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+
+	/* Same commit, command and environment: measured already. */
+	assert_int_equal(mg_store_has_run(st, &probe, &has, &err), 0);
+	assert_true(has);
+	/* Another command or another runner label is not. */
+	assert_int_equal(mg_run_set_str(&probe.bench_cmd, "go test -bench X"),
+	                 0);
+	assert_int_equal(mg_store_has_run(st, &probe, &has, &err), 0);
+	assert_false(has);
+	assert_int_equal(mg_run_set_str(&probe.bench_cmd, "go test -bench ."),
+	                 0);
+	assert_int_equal(mg_run_set_str(&probe.env.label, "big-runner"), 0);
+	assert_int_equal(mg_store_has_run(st, &probe, &has, &err), 0);
+	assert_false(has);
+	mg_run_release(&probe);
+
+	assert_int_equal(mg_store_list_runs(st, NULL, 10, &runs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(runs[0].id, id); /* newest first */
+	assert_string_equal(runs[0].sha, SHA_B);
+	assert_int_equal(runs[0].status, MG_RUN_FAILED);
+	assert_int_equal(runs[1].status, MG_RUN_OK);
+	assert_int_equal(runs[1].nsamples, 6);
+	assert_string_equal(runs[1].project, "acme/widgets");
+	assert_string_equal(runs[1].branch, "main");
+	mg_run_summary_free(runs, n);
+	assert_int_equal(mg_store_list_runs(st, "other", 10, &runs, &n, &err),
+	                 0);
+	assert_int_equal(n, 0);
+	mg_run_summary_free(runs, n);
+	mg_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +745,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_history_plan_is_index_range_scan, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_list_and_has_run, setup,
 	                                        teardown),
 	};
 
