@@ -7,3 +7,9 @@ if(MEMGATE_SANITIZE)
 	add_compile_options(${MG_SAN_FLAGS})
 	add_link_options(${MG_SAN_FLAGS})
 endif()
+
+# -DMEMGATE_FUZZ=ON: instrument every target (the core library included)
+# for libFuzzer's coverage feedback; only the fuzzers link its main().
+if(MEMGATE_FUZZ)
+	add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

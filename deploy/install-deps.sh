@@ -13,7 +13,7 @@ packages=(
 	libssl-dev
 	# tests: unit tests, real Go benchmarks and profiles, fuzzing, style
 	libcmocka-dev golang-go clang libclang-rt-14-dev clang-format
-	python3 valgrind sqlite3
+	python3 python3-jsonschema valgrind sqlite3
 )
 
 missing=()

@@ -2,7 +2,11 @@
  * run.c - building and releasing mg_run. Arrays grow by doubling; their
  * capacities are kept in hidden parallel counters implied by the count
  * (grow when count is a power of two), so the public struct stays plain.
+ * mg_run_validate() holds the rules every stored or sent run must meet;
+ * the store and the JSON run format (runjson.c) both apply it.
  */
+#include <math.h>
+
 #include "buf.h"
 #include "run.h"
 
@@ -146,7 +150,6 @@ int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
 {
 	mg_bench *b;
 	size_t i;
-	int error;
 
 	if (package == NULL)
 		package = "";
@@ -160,6 +163,20 @@ int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
 			return 0;
 		}
 	}
+	return mg_run_append_bench(run, index_out, name, package, procs, config,
+	                           nconfig);
+}
+
+int mg_run_append_bench(mg_run *run, size_t *index_out, const char *name,
+                        const char *package, int procs, const mg_kv *config,
+                        size_t nconfig)
+{
+	mg_bench *b;
+	size_t i;
+	int error;
+
+	if (package == NULL)
+		package = "";
 	if (strlen(name) > MG_RUN_MAX_STR || strlen(package) > MG_RUN_MAX_STR)
 		return MG_ELIMIT;
 	error = grow_array((void **)&run->benches, run->nbenches,
@@ -222,7 +239,7 @@ int mg_run_add_parent(mg_run *run, const char *sha)
 	char *copy;
 
 	error = grow_array((void **)&run->commit.parents, run->commit.nparents,
-	                   sizeof(char *), 64);
+	                   sizeof(char *), MG_RUN_MAX_PARENTS);
 	if (error < 0)
 		return error;
 	copy = mg_strdup(sha);
@@ -264,7 +281,7 @@ int mg_profile_add_sample_type(mg_profile *p, const char *type_unit)
 	char *copy;
 
 	error = grow_array((void **)&p->sample_types, p->nsample_types,
-	                   sizeof(char *), 64);
+	                   sizeof(char *), MG_RUN_MAX_SAMPLE_TYPES);
 	if (error < 0)
 		return error;
 	copy = mg_strdup(type_unit);
@@ -312,4 +329,136 @@ bool mg_sha_is_valid(const char *s)
 		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return s[MG_SHA_HEX] == '\0';
+}
+
+/* ---- validation shared by the store and the JSON run format ---- */
+
+static int check_str(const char *s, const char *field, bool required,
+                     mg_err *err)
+{
+	if (s == NULL) {
+		if (required)
+			return mg_err_set(err, MG_EINPUT, "field '%s': missing",
+			                  field);
+		return 0;
+	}
+	if (required && s[0] == '\0')
+		return mg_err_set(err, MG_EINPUT, "field '%s': empty", field);
+	if (strlen(s) > MG_RUN_MAX_STR)
+		return mg_err_set(err, MG_EINPUT,
+		                  "field '%s': longer than %d bytes", field,
+		                  MG_RUN_MAX_STR);
+	return 0;
+}
+
+/* A unit is printable ASCII without spaces, as the Go format requires. */
+int mg_run_check_unit(const char *u, const char *field, mg_err *err)
+{
+	char shown[65];
+	size_t n;
+
+	if (u == NULL || u[0] == '\0')
+		return mg_err_set(err, MG_EINPUT, "field '%s': empty", field);
+	for (n = 0; u[n]; n++)
+		if ((unsigned char)u[n] <= ' ' || (unsigned char)u[n] >= 127)
+			break;
+	if (u[n] != '\0') {
+		/*
+		 * The message may end up in a JSON error body: show control
+		 * and non-ASCII bytes as '?' rather than copy them.
+		 */
+		for (n = 0; u[n] && n < sizeof(shown) - 1; n++)
+			shown[n] = (unsigned char)u[n] < ' ' ||
+			                           (unsigned char)u[n] >= 127
+			                   ? '?'
+			                   : u[n];
+		shown[n] = '\0';
+		return mg_err_set(err, MG_EINPUT,
+		                  "field '%s': invalid character in '%s'",
+		                  field, shown);
+	}
+	if (n > MG_UNIT_MAX)
+		return mg_err_set(err, MG_EINPUT, "field '%s': longer than %d",
+		                  field, MG_UNIT_MAX);
+	return 0;
+}
+
+int mg_run_validate(const mg_run *run, mg_err *err)
+{
+	char field[64];
+	size_t i;
+	int error = 0;
+
+	if ((error = check_str(run->project, "project", true, err)) < 0 ||
+	    (error = check_str(run->bench_cmd, "bench_cmd", false, err)) < 0 ||
+	    (error = check_str(run->build_cmd, "build_cmd", false, err)) < 0 ||
+	    (error = check_str(run->log_tail, "log_tail", false, err)) < 0 ||
+	    (error = check_str(run->branch, "branch", false, err)) < 0 ||
+	    (error = check_str(run->commit.subject, "commit.subject", false,
+	                       err)) < 0)
+		return error;
+	if (!mg_sha_is_valid(run->commit.sha))
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'commit.sha': expected 40 lower-case "
+		                  "hex digits, got '%.48s'",
+		                  run->commit.sha);
+	for (i = 0; i < run->commit.nparents; i++)
+		if (!mg_sha_is_valid(run->commit.parents[i]))
+			return mg_err_set(
+			        err, MG_EINPUT,
+			        "field 'commit.parents[%zu]': expected "
+			        "40 lower-case hex digits",
+			        i);
+	if (run->base_sha && !mg_sha_is_valid(run->base_sha))
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'base_sha': expected 40 lower-case "
+		                  "hex digits");
+	if (run->status != MG_RUN_OK && run->status != MG_RUN_FAILED)
+		return mg_err_set(err, MG_EINPUT, "field 'status': invalid");
+	if (run->peak_rss < 0 || run->wall_ns < 0)
+		return mg_err_set(err, MG_EINPUT, "field '%s': negative",
+		                  run->peak_rss < 0 ? "peak_rss" : "wall_ns");
+	for (i = 0; i < run->nbenches; i++) {
+		if (run->benches[i].name == NULL ||
+		    run->benches[i].name[0] == '\0')
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'benchmarks[%zu].name': empty",
+			                  i);
+		if (run->benches[i].procs < 0)
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'benchmarks[%zu].procs': "
+			                  "negative",
+			                  i);
+	}
+	for (i = 0; i < run->nsamples; i++) {
+		const mg_sample *s = &run->samples[i];
+
+		if (s->bench >= run->nbenches)
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'samples[%zu].benchmark': no "
+			                  "such benchmark",
+			                  i);
+		/* Name the field only when there is something to say. */
+		if (mg_run_check_unit(s->unit, "unit", NULL) < 0) {
+			snprintf(field, sizeof(field), "samples[%zu].unit", i);
+			return mg_run_check_unit(s->unit, field, err);
+		}
+		if (!isfinite(s->value))
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'samples[%zu].value': not a "
+			                  "finite number",
+			                  i);
+		if (s->iterations < 0)
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'samples[%zu].iterations': "
+			                  "negative",
+			                  i);
+	}
+	for (i = 0; i < run->nprofiles; i++)
+		if (run->profiles[i].kind == NULL ||
+		    run->profiles[i].kind[0] == '\0')
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'profiles[%zu].kind': empty",
+			                  i);
+	return 0;
 }

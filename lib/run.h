@@ -26,6 +26,9 @@
 #define MG_RUN_MAX_SAMPLES 5000000 /* samples: 100k benchmarks x 5 units x 10 */
 #define MG_RUN_MAX_PROFILES 4096   /* one heap + one cpu per package */
 #define MG_RUN_MAX_STR 65536       /* a single string (log tail, command) */
+#define MG_RUN_MAX_PARENTS 64      /* parents of a commit (octopus merges) */
+#define MG_RUN_MAX_SAMPLE_TYPES 64 /* per profile; Go writes 1 to 4 */
+#define MG_UNIT_MAX 64 /* "allocs/op", "MB/s", custom b.ReportMetric units */
 
 typedef struct mg_kv {
 	char *key;   /* configuration key, e.g. "goos", "cpu" */
@@ -140,6 +143,14 @@ int mg_run_set_str(char **field, const char *s);
 int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
                      const char *package, int procs, const mg_kv *config,
                      size_t nconfig);
+/*
+ * Add the benchmark without looking for an equal one first: for readers of
+ * documents that list each benchmark once (mg_run_add_bench's search is
+ * linear, so n additions cost n^2/2 comparisons). Copies its inputs.
+ */
+int mg_run_append_bench(mg_run *run, size_t *index_out, const char *name,
+                        const char *package, int procs, const mg_kv *config,
+                        size_t nconfig);
 int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
                       int64_t iterations, int64_t seq);
 int mg_run_add_parent(mg_run *run, const char *sha);
@@ -153,5 +164,20 @@ int mg_profile_add_func(mg_profile *p, size_t sample_type, const char *function,
 
 /* True if s is 40 lower-case hex digits. */
 bool mg_sha_is_valid(const char *s);
+
+/*
+ * Check a run before it is stored or sent: required fields present,
+ * strings within MG_RUN_MAX_STR, shas well formed, units valid, sample
+ * values finite, counts not negative. Returns 0, or MG_EINPUT with a
+ * message naming the field in model terms ("field 'samples[4].unit': ...";
+ * samples are numbered across the whole run).
+ */
+int mg_run_validate(const mg_run *run, mg_err *err);
+
+/*
+ * Check a benchmark unit: non-empty printable ASCII without spaces, at most
+ * MG_UNIT_MAX bytes. `field` names it in the message.
+ */
+int mg_run_check_unit(const char *unit, const char *field, mg_err *err);
 
 #endif

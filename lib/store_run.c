@@ -5,129 +5,10 @@
  * a failure in the middle (disk, constraint, injected fault) rolls the
  * whole run back.
  */
-#include <math.h>
 #include <openssl/evp.h>
 
 #include "buf.h"
 #include "store_int.h"
-
-#define MG_UNIT_MAX 64 /* "allocs/op", "MB/s", custom b.ReportMetric units */
-
-static int check_str(const char *s, const char *field, bool required,
-                     mg_err *err)
-{
-	if (s == NULL) {
-		if (required)
-			return mg_err_set(err, MG_EINPUT, "field '%s': missing",
-			                  field);
-		return 0;
-	}
-	if (required && s[0] == '\0')
-		return mg_err_set(err, MG_EINPUT, "field '%s': empty", field);
-	if (strlen(s) > MG_RUN_MAX_STR)
-		return mg_err_set(err, MG_EINPUT,
-		                  "field '%s': longer than %d bytes", field,
-		                  MG_RUN_MAX_STR);
-	return 0;
-}
-
-/* A unit is printable ASCII without spaces, as the Go format requires. */
-static int check_unit(const char *u, size_t i, mg_err *err)
-{
-	size_t n;
-
-	if (u == NULL || u[0] == '\0')
-		return mg_err_set(err, MG_EINPUT,
-		                  "field 'samples[%zu].unit': empty", i);
-	for (n = 0; u[n]; n++)
-		if ((unsigned char)u[n] <= ' ' || (unsigned char)u[n] >= 127)
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'samples[%zu].unit': invalid "
-			                  "character in '%.64s'",
-			                  i, u);
-	if (n > MG_UNIT_MAX)
-		return mg_err_set(err, MG_EINPUT,
-		                  "field 'samples[%zu].unit': longer than %d",
-		                  i, MG_UNIT_MAX);
-	return 0;
-}
-
-static int validate_run(const mg_run *run, mg_err *err)
-{
-	size_t i;
-	int error = 0;
-
-	if ((error = check_str(run->project, "project", true, err)) < 0 ||
-	    (error = check_str(run->bench_cmd, "bench_cmd", false, err)) < 0 ||
-	    (error = check_str(run->build_cmd, "build_cmd", false, err)) < 0 ||
-	    (error = check_str(run->log_tail, "log_tail", false, err)) < 0 ||
-	    (error = check_str(run->branch, "branch", false, err)) < 0 ||
-	    (error = check_str(run->commit.subject, "commit.subject", false,
-	                       err)) < 0)
-		return error;
-	if (!mg_sha_is_valid(run->commit.sha))
-		return mg_err_set(err, MG_EINPUT,
-		                  "field 'commit.sha': expected 40 lower-case "
-		                  "hex digits, got '%.48s'",
-		                  run->commit.sha);
-	for (i = 0; i < run->commit.nparents; i++)
-		if (!mg_sha_is_valid(run->commit.parents[i]))
-			return mg_err_set(
-			        err, MG_EINPUT,
-			        "field 'commit.parents[%zu]': expected "
-			        "40 lower-case hex digits",
-			        i);
-	if (run->base_sha && !mg_sha_is_valid(run->base_sha))
-		return mg_err_set(err, MG_EINPUT,
-		                  "field 'base_sha': expected 40 lower-case "
-		                  "hex digits");
-	if (run->status != MG_RUN_OK && run->status != MG_RUN_FAILED)
-		return mg_err_set(err, MG_EINPUT, "field 'status': invalid");
-	if (run->peak_rss < 0 || run->wall_ns < 0)
-		return mg_err_set(err, MG_EINPUT, "field '%s': negative",
-		                  run->peak_rss < 0 ? "peak_rss" : "wall_ns");
-	for (i = 0; i < run->nbenches; i++) {
-		if (run->benches[i].name == NULL ||
-		    run->benches[i].name[0] == '\0')
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'benchmarks[%zu].name': empty",
-			                  i);
-		if (run->benches[i].procs < 0)
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'benchmarks[%zu].procs': "
-			                  "negative",
-			                  i);
-	}
-	for (i = 0; i < run->nsamples; i++) {
-		const mg_sample *s = &run->samples[i];
-
-		if (s->bench >= run->nbenches)
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'samples[%zu].benchmark': no "
-			                  "such benchmark",
-			                  i);
-		error = check_unit(s->unit, i, err);
-		if (error < 0)
-			return error;
-		if (!isfinite(s->value))
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'samples[%zu].value': not a "
-			                  "finite number",
-			                  i);
-		if (s->iterations < 0)
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'samples[%zu].iterations': "
-			                  "negative",
-			                  i);
-	}
-	for (i = 0; i < run->nprofiles; i++)
-		if (run->profiles[i].kind == NULL ||
-		    run->profiles[i].kind[0] == '\0')
-			return mg_err_set(err, MG_EINPUT,
-			                  "field 'profiles[%zu].kind': empty",
-			                  i);
-	return 0;
-}
 
 static void sha256_hex(char out[65], const void *data, size_t len)
 {
@@ -658,7 +539,7 @@ int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
 	size_t i;
 	int error;
 
-	error = validate_run(run, err);
+	error = mg_run_validate(run, err);
 	if (error < 0)
 		return error;
 	error = mg_store_begin(st, err);

@@ -1,0 +1,2262 @@
+/*
+ * runjson.c - reading and writing the JSON run format (runjson.h,
+ * schema/run.schema.json).
+ *
+ * Reading takes three steps over at most MG_RUNJSON_MAX_INPUT bytes:
+ *  1. scan() checks the RFC 8259 syntax itself, because cJSON is lenient
+ *     where it matters here: it skips any byte <= 0x20 as whitespace,
+ *     keeps raw control characters in strings, takes "+1" and "01" as
+ *     numbers, reads "\uZZZZ" as U+0000 and stops a string at "\u0000"
+ *     without telling. scan() also bounds the nesting depth and the
+ *     number of values (which bounds cJSON's memory) and notes the first
+ *     invalid UTF-8 byte. Positions in its messages are line and column.
+ *  2. cJSON builds the tree. The text is known to be valid by then, so a
+ *     failure there is a failed allocation.
+ *  3. read_run() walks the tree into an mg_run, checking presence, types,
+ *     integral numbers, sizes and UTF-8 per field so the message names it
+ *     by its JSON path; then check_run() applies the format's rules
+ *     (shared with the writer) and mg_run_validate() the store's.
+ *
+ * Writing does not go through cJSON: its printer tries "%1.15g" and keeps
+ * the result when it is within an epsilon of the value, which drops the
+ * last bits of doubles and of integers above 2^53, and it copies bytes
+ * >= 0x80 unchecked. The writer below prints integers exactly, doubles in
+ * the shortest "%.Ng" that reads back to the same value, and replaces
+ * invalid UTF-8 with '?'. It streams into the caller's mg_buf, so a run
+ * is never held twice.
+ *
+ * Note: cJSON resets a global error pointer on each parse; that write is
+ * the library's, harmless, but visible to a thread sanitizer.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+
+#include "runjson.h"
+
+#define SHA256_HEX 64
+
+/* ------------------------------------------------------------------ */
+/* UTF-8 */
+
+/*
+ * Length of the valid UTF-8 sequence at s (n > 0 bytes readable), or 0 if
+ * it is not one: overlong forms, surrogates and code points above
+ * U+10FFFF are invalid (RFC 3629).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	uint32_t cp, min;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+		min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+		min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Offset of the first invalid UTF-8 byte of s, or len if none. */
+static size_t utf8_check(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		n = utf8_len(p + i, len - i);
+		if (n == 0)
+			return i;
+		i += n;
+	}
+	return len;
+}
+
+/*
+ * Copy at most n - 1 bytes of s into a message-safe form: printable ASCII
+ * stays, anything else becomes '?' (error messages travel in JSON bodies
+ * and terminals).
+ */
+static const char *shown(char *buf, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < n - 1; i++)
+		buf[i] =
+		        (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e
+		                ? '?'
+		                : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 1: syntax */
+
+enum scan_state {
+	S_VALUE,        /* a value must follow (top level, after ':' or ',') */
+	S_VALUE_OR_END, /* after '[': a value or ']' */
+	S_KEY,          /* after ',' in an object: a key */
+	S_KEY_OR_END,   /* after '{': a key or '}' */
+	S_COLON,        /* after a key */
+	S_NEXT,         /* after a member or element: ',' or the closer */
+	S_DONE,         /* the top-level value is complete */
+};
+
+struct scan {
+	const char *data;
+	size_t len;
+	size_t pos;      /* next byte to look at */
+	size_t values;   /* containers and scalars so far (keys not counted) */
+	size_t bad_utf8; /* offset of the first invalid UTF-8 byte, or len */
+	mg_err *err;
+};
+
+static void line_col(const char *data, size_t pos, size_t *line, size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < pos; i++) {
+		if (data[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int scan_fail(const struct scan *sc, size_t pos, const char *what)
+{
+	size_t line, col;
+
+	line_col(sc->data, pos, &line, &col);
+	return mg_err_set(sc->err, MG_EINPUT,
+	                  "invalid JSON at line %zu, column %zu: %s", line, col,
+	                  what);
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Characters that may not directly follow a number or a literal. */
+static bool is_word(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '.' || c == '+' || c == '-' ||
+	       c == '_';
+}
+
+static bool hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (is_digit(c))
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* A string starting at the '"' at sc->pos; leaves pos after its end. */
+static int scan_string(struct scan *sc)
+{
+	const char *d = sc->data;
+	size_t i = sc->pos + 1, n;
+	unsigned u, lo;
+
+	while (i < sc->len) {
+		unsigned char c = (unsigned char)d[i];
+
+		if (c == '"') {
+			sc->pos = i + 1;
+			return 0;
+		}
+		if (c >= 0x80) {
+			n = utf8_len((const unsigned char *)d + i, sc->len - i);
+			if (n == 0 && sc->bad_utf8 == sc->len)
+				sc->bad_utf8 = i;
+			i += n ? n : 1;
+			continue;
+		}
+		if (c < 0x20)
+			return scan_fail(sc, i,
+			                 "control character in a string "
+			                 "(must be escaped)");
+		if (c != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= sc->len)
+			break;
+		c = (unsigned char)d[i + 1];
+		if (c != 'u') {
+			if (c == 0 || strchr("\"\\/bfnrt", c) == NULL)
+				return scan_fail(sc, i, "invalid escape");
+			i += 2;
+			continue;
+		}
+		if (sc->len - i < 6 || !hex4(d + i + 2, &u))
+			return scan_fail(sc, i, "invalid \\u escape");
+		if (u == 0)
+			return scan_fail(
+			        sc, i, "\\u0000 in a string is not supported");
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return scan_fail(sc, i, "unpaired surrogate");
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (sc->len - i < 12 || d[i + 6] != '\\' ||
+			    d[i + 7] != 'u' || !hex4(d + i + 8, &lo) ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return scan_fail(sc, i, "unpaired surrogate");
+			i += 12;
+			continue;
+		}
+		i += 6;
+	}
+	return scan_fail(sc, sc->len, "unexpected end of input in a string");
+}
+
+/*
+ * A number in RFC 8259 form. cJSON copies at most 63 characters of a
+ * number before strtod(), so longer ones (valid JSON, but never written
+ * by memgate) are refused here rather than misread there.
+ */
+static int scan_number(struct scan *sc)
+{
+	const char *d = sc->data;
+	size_t i = sc->pos, start = sc->pos, len = sc->len;
+
+	if (d[i] == '-')
+		i++;
+	if (i < len && d[i] == '0') {
+		i++;
+	} else if (i < len && d[i] >= '1' && d[i] <= '9') {
+		while (i < len && is_digit(d[i]))
+			i++;
+	} else {
+		return scan_fail(sc, start, "malformed number");
+	}
+	if (i < len && d[i] == '.') {
+		i++;
+		if (i >= len || !is_digit(d[i]))
+			return scan_fail(sc, start, "malformed number");
+		while (i < len && is_digit(d[i]))
+			i++;
+	}
+	if (i < len && (d[i] == 'e' || d[i] == 'E')) {
+		i++;
+		if (i < len && (d[i] == '+' || d[i] == '-'))
+			i++;
+		if (i >= len || !is_digit(d[i]))
+			return scan_fail(sc, start, "malformed number");
+		while (i < len && is_digit(d[i]))
+			i++;
+	}
+	if (i < len && is_word(d[i]))
+		return scan_fail(sc, start, "malformed number");
+	if (i - start > 63)
+		return scan_fail(sc, start, "number longer than 63 characters");
+	sc->pos = i;
+	return 0;
+}
+
+static int scan_literal(struct scan *sc)
+{
+	static const char *const lits[] = {"true", "false", "null"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		n = strlen(lits[i]);
+		if (sc->len - sc->pos >= n &&
+		    memcmp(sc->data + sc->pos, lits[i], n) == 0 &&
+		    (sc->pos + n == sc->len ||
+		     !is_word(sc->data[sc->pos + n]))) {
+			sc->pos += n;
+			return 0;
+		}
+	}
+	return scan_fail(sc, sc->pos, "unexpected character");
+}
+
+static int scan_scalar(struct scan *sc, char c)
+{
+	if (c == '"')
+		return scan_string(sc);
+	if (c == '-' || is_digit(c))
+		return scan_number(sc);
+	return scan_literal(sc);
+}
+
+/*
+ * Check the syntax of the whole input; a container stack of
+ * MG_RUNJSON_MAX_DEPTH entries replaces recursion.
+ */
+static int scan(struct scan *sc)
+{
+	char stack[MG_RUNJSON_MAX_DEPTH];
+	size_t depth = 0;
+	enum scan_state st = S_VALUE;
+	int error;
+	char c;
+
+	while (sc->pos < sc->len) {
+		c = sc->data[sc->pos];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			sc->pos++;
+			continue;
+		}
+		switch (st) {
+		case S_VALUE_OR_END:
+			if (c == ']')
+				goto close;
+			/* fall through */
+		case S_VALUE:
+			if (++sc->values > MG_RUNJSON_MAX_VALUES)
+				return mg_err_set(sc->err, MG_ELIMIT,
+				                  "run document has more than "
+				                  "%d JSON values",
+				                  MG_RUNJSON_MAX_VALUES);
+			if (c == '{' || c == '[') {
+				if (depth == MG_RUNJSON_MAX_DEPTH)
+					return scan_fail(
+					        sc, sc->pos,
+					        "nested deeper than 32 "
+					        "levels");
+				stack[depth++] = c;
+				sc->pos++;
+				st = c == '{' ? S_KEY_OR_END : S_VALUE_OR_END;
+				continue;
+			}
+			error = scan_scalar(sc, c);
+			if (error < 0)
+				return error;
+			st = depth ? S_NEXT : S_DONE;
+			continue;
+		case S_KEY_OR_END:
+			if (c == '}')
+				goto close;
+			/* fall through */
+		case S_KEY:
+			if (c != '"')
+				return scan_fail(sc, sc->pos,
+				                 "expected a string key");
+			error = scan_string(sc);
+			if (error < 0)
+				return error;
+			st = S_COLON;
+			continue;
+		case S_COLON:
+			if (c != ':')
+				return scan_fail(sc, sc->pos, "expected ':'");
+			sc->pos++;
+			st = S_VALUE;
+			continue;
+		case S_NEXT:
+			if (c == ',') {
+				sc->pos++;
+				st = stack[depth - 1] == '{' ? S_KEY : S_VALUE;
+				continue;
+			}
+			if (c == '}' || c == ']')
+				goto close;
+			return scan_fail(sc, sc->pos,
+			                 stack[depth - 1] == '{'
+			                         ? "expected ',' or '}'"
+			                         : "expected ',' or ']'");
+		case S_DONE:
+			return scan_fail(sc, sc->pos,
+			                 "unexpected data after the document");
+		}
+	close:
+		if ((c == '}') != (stack[depth - 1] == '{'))
+			return scan_fail(sc, sc->pos, "mismatched bracket");
+		depth--;
+		sc->pos++;
+		st = depth ? S_NEXT : S_DONE;
+	}
+	if (st != S_DONE)
+		return scan_fail(sc, sc->len, "unexpected end of input");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON paths for messages */
+
+/*
+ * A path element on the caller's stack, formatted only when a message
+ * needs it: "benchmarks[3].samples[0].unit".
+ */
+typedef struct jp {
+	const struct jp *up; /* parent; NULL for the document itself */
+	const char *key;     /* member name, or NULL for an array index */
+	size_t index;        /* array index when key is NULL */
+} jp;
+
+static const jp ROOT = {NULL, NULL, 0};
+
+static size_t jp_format(char *buf, size_t n, const jp *p)
+{
+	size_t used;
+	int k;
+
+	if (p->up == NULL) {
+		buf[0] = '\0';
+		return 0;
+	}
+	used = jp_format(buf, n, p->up);
+	if (p->key) {
+		char key[64];
+
+		k = snprintf(buf + used, n - used, "%s%s", used ? "." : "",
+		             shown(key, sizeof(key), p->key));
+	} else {
+		k = snprintf(buf + used, n - used, "[%zu]", p->index);
+	}
+	if (k < 0)
+		return used;
+	return used + (size_t)k < n ? used + (size_t)k : n - 1;
+}
+
+static int bad(mg_err *err, const jp *p, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* An input error about the field at p: "field 'x.y': <fmt>". */
+static int bad(mg_err *err, const jp *p, const char *fmt, ...)
+{
+	char path[160], msg[MG_ERR_MSG_MAX];
+	va_list ap;
+
+	jp_format(path, sizeof(path), p);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mg_err_set(err, MG_EINPUT, "field '%s': %s", path, msg);
+}
+
+static int bad_key(mg_err *err, const jp *up, const char *key, const char *msg)
+{
+	jp p = {up, key, 0};
+
+	return bad(err, &p, "%s", msg);
+}
+
+static int oom(mg_err *err)
+{
+	return mg_err_set(err, MG_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared checks: the format's rules on an mg_run (reader and writer) */
+
+static bool is_hex_lower(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_digit(s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return false;
+	return s[n] == '\0';
+}
+
+static int check_sha(const char *s, const jp *p, mg_err *err)
+{
+	char buf[49];
+
+	if (mg_sha_is_valid(s))
+		return 0;
+	return bad(err, p, "expected 40 lower-case hex digits, got '%s'",
+	           shown(buf, sizeof(buf), s));
+}
+
+static int check_len(const char *s, const jp *up, const char *key, mg_err *err)
+{
+	if (s != NULL && strlen(s) > MG_RUN_MAX_STR) {
+		jp p = {up, key, 0};
+
+		return bad(err, &p, "longer than %d bytes", MG_RUN_MAX_STR);
+	}
+	return 0;
+}
+
+static int check_nonempty(const char *s, const jp *up, const char *key,
+                          mg_err *err)
+{
+	if (s == NULL)
+		return bad_key(err, up, key, "missing");
+	if (s[0] == '\0')
+		return bad_key(err, up, key, "empty");
+	return check_len(s, up, key, err);
+}
+
+/* An integer field: |v| <= 2^53 - 1, and v >= 0 when nonneg. */
+static int check_int(int64_t v, bool nonneg, const jp *up, const char *key,
+                     mg_err *err)
+{
+	if (nonneg && v < 0)
+		return bad_key(err, up, key, "negative");
+	if (v > MG_RUNJSON_MAX_INT || v < -MG_RUNJSON_MAX_INT)
+		return bad_key(err, up, key, "out of range (beyond 2^53-1)");
+	return 0;
+}
+
+static int check_strings(const char *const *v, const char *const *keys,
+                         size_t n, const jp *up, mg_err *err)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		error = check_len(v[i], up, keys[i], err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* Key comparisons of model elements, for the duplicate checks. */
+static int key_bench(const void *a, const void *b)
+{
+	const mg_bench *x = a, *y = b;
+	int c = strcmp(x->package, y->package);
+
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	if (c == 0)
+		c = (x->procs > y->procs) - (x->procs < y->procs);
+	return c;
+}
+
+static int key_sample(const void *a, const void *b)
+{
+	const mg_sample *x = a, *y = b;
+	int c = (x->bench > y->bench) - (x->bench < y->bench);
+
+	if (c == 0)
+		c = strcmp(x->unit, y->unit);
+	if (c == 0)
+		c = (x->seq > y->seq) - (x->seq < y->seq);
+	return c;
+}
+
+static int key_kv(const void *a, const void *b)
+{
+	const mg_kv *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+static int key_func(const void *a, const void *b)
+{
+	const mg_func_agg *x = a, *y = b;
+	int c = (x->sample_type > y->sample_type) -
+	        (x->sample_type < y->sample_type);
+
+	if (c == 0)
+		c = strcmp(x->function, y->function);
+	if (c == 0)
+		c = strcmp(x->file, y->file);
+	return c;
+}
+
+struct dup_sort {
+	int (*key)(const void *, const void *); /* compares two elements */
+};
+
+static int cmp_by_key(const void *a, const void *b, void *arg)
+{
+	const struct dup_sort *ds = arg;
+	const char *x = *(const char *const *)a;
+	const char *y = *(const char *const *)b;
+	int c = ds->key(x, y);
+
+	/* Equal keys stay in array order, so the earlier one comes first. */
+	if (c == 0)
+		c = (x > y) - (x < y);
+	return c;
+}
+
+/*
+ * Look for elements with equal keys among the n elements of base (each
+ * `size` bytes), in O(n log n). If there are some, *found is set, *dup is
+ * the lowest index that repeats an earlier element and *orig that one.
+ */
+static int find_dup(bool *found, size_t *dup, size_t *orig, const void *base,
+                    size_t n, size_t size,
+                    int (*key)(const void *, const void *))
+{
+	struct dup_sort ds = {key};
+	const char **v;
+	size_t i, d;
+
+	*found = false;
+	if (n < 2)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return MG_ENOMEM;
+	for (i = 0; i < n; i++)
+		v[i] = (const char *)base + i * size;
+	qsort_r(v, n, sizeof(*v), cmp_by_key, &ds);
+	for (i = 1; i < n; i++) {
+		if (key(v[i - 1], v[i]) != 0)
+			continue;
+		d = (size_t)(v[i] - (const char *)base) / size;
+		if (!*found || d < *dup) {
+			*found = true;
+			*dup = d;
+			*orig = (size_t)(v[i - 1] - (const char *)base) / size;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static int check_config(const mg_bench *b, const jp *bp, mg_err *err)
+{
+	jp cp = {bp, "config", 0};
+	size_t j, dup, orig;
+	bool found;
+	char buf[64];
+	int error;
+
+	if (b->nconfig > MG_RUNJSON_MAX_CONFIG)
+		return bad(err, &cp, "more than %d entries",
+		           MG_RUNJSON_MAX_CONFIG);
+	for (j = 0; j < b->nconfig; j++) {
+		const mg_kv *kv = &b->config[j];
+
+		if (kv->key == NULL || kv->key[0] == '\0')
+			return bad(err, &cp, "empty key");
+		if (strlen(kv->key) > MG_RUN_MAX_STR)
+			return bad(err, &cp, "key longer than %d bytes",
+			           MG_RUN_MAX_STR);
+		if (kv->value == NULL)
+			return bad_key(err, &cp, kv->key, "missing");
+		error = check_len(kv->value, &cp, kv->key, err);
+		if (error < 0)
+			return error;
+	}
+	if (find_dup(&found, &dup, &orig, b->config, b->nconfig,
+	             sizeof(*b->config), key_kv) < 0)
+		return oom(err);
+	if (found)
+		return bad(err, &cp, "duplicate key '%s'",
+		           shown(buf, sizeof(buf), b->config[dup].key));
+	return 0;
+}
+
+static int check_benches(const mg_run *run, mg_err *err)
+{
+	jp arr = {&ROOT, "benchmarks", 0};
+	size_t i, dup, orig;
+	bool found;
+	int error;
+
+	for (i = 0; i < run->nbenches; i++) {
+		const mg_bench *b = &run->benches[i];
+		jp bp = {&arr, NULL, i};
+
+		if ((error = check_nonempty(b->name, &bp, "name", err)) < 0)
+			return error;
+		if (b->package == NULL)
+			return bad_key(err, &bp, "package", "missing");
+		if ((error = check_len(b->package, &bp, "package", err)) < 0)
+			return error;
+		if (b->procs < 0)
+			return bad_key(err, &bp, "procs", "negative");
+		if ((error = check_config(b, &bp, err)) < 0)
+			return error;
+	}
+	if (find_dup(&found, &dup, &orig, run->benches, run->nbenches,
+	             sizeof(*run->benches), key_bench) < 0)
+		return oom(err);
+	if (found) {
+		jp dp = {&arr, NULL, dup};
+
+		return bad(err, &dp,
+		           "duplicate of benchmarks[%zu] (same package, name "
+		           "and procs)",
+		           orig);
+	}
+	return 0;
+}
+
+/* Position of samples[k] among the samples of its benchmark. */
+static size_t sample_ordinal(const mg_run *run, size_t k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k; i++)
+		n += run->samples[i].bench == run->samples[k].bench;
+	return n;
+}
+
+static int check_sample(const mg_sample *s, size_t j, mg_err *err)
+{
+	jp arr = {&ROOT, "benchmarks", 0};
+	jp bp = {&arr, NULL, s->bench};
+	jp sp = {&bp, "samples", 0};
+	jp ep = {&sp, NULL, j};
+	char field[160];
+	int error;
+
+	if (mg_run_check_unit(s->unit, "unit", NULL) < 0) {
+		jp up = {&ep, "unit", 0};
+
+		jp_format(field, sizeof(field), &up);
+		return mg_run_check_unit(s->unit, field, err);
+	}
+	if (!isfinite(s->value))
+		return bad_key(err, &ep, "value", "not a finite number");
+	if ((error = check_int(s->iterations, true, &ep, "iterations", err)) <
+	            0 ||
+	    (error = check_int(s->seq, true, &ep, "seq", err)) < 0)
+		return error;
+	return 0;
+}
+
+static int check_samples(const mg_run *run, mg_err *err)
+{
+	size_t *seen = NULL, k, dup, orig;
+	bool found;
+	int error = 0;
+
+	if (run->nsamples == 0)
+		return 0;
+	seen = calloc(run->nbenches ? run->nbenches : 1, sizeof(*seen));
+	if (seen == NULL)
+		return oom(err);
+	for (k = 0; k < run->nsamples && error == 0; k++) {
+		const mg_sample *s = &run->samples[k];
+
+		if (s->bench >= run->nbenches)
+			error = mg_err_set(err, MG_EINPUT,
+			                   "field 'samples[%zu].benchmark': no "
+			                   "such benchmark",
+			                   k);
+		else
+			error = check_sample(s, seen[s->bench]++, err);
+	}
+	free(seen);
+	if (error < 0)
+		return error;
+	if (find_dup(&found, &dup, &orig, run->samples, run->nsamples,
+	             sizeof(*run->samples), key_sample) < 0)
+		return oom(err);
+	if (found) {
+		jp arr = {&ROOT, "benchmarks", 0};
+		jp bp = {&arr, NULL, run->samples[dup].bench};
+		jp sp = {&bp, "samples", 0};
+		jp ep = {&sp, NULL, sample_ordinal(run, dup)};
+
+		return bad(err, &ep,
+		           "duplicate of samples[%zu] (same unit and seq)",
+		           sample_ordinal(run, orig));
+	}
+	return 0;
+}
+
+/* The type part of a "type/unit" sample type. */
+static size_t type_len(const char *type_unit)
+{
+	const char *slash = strchr(type_unit, '/');
+
+	return slash ? (size_t)(slash - type_unit) : strlen(type_unit);
+}
+
+static int check_sample_types(const mg_profile *p, const jp *pp, mg_err *err)
+{
+	jp tp = {pp, "sample_types", 0};
+	size_t t, u, n;
+	char buf[64];
+
+	for (t = 0; t < p->nsample_types; t++) {
+		const char *s = p->sample_types[t];
+		jp ti = {&tp, NULL, t};
+
+		if (s == NULL || s[0] == '\0')
+			return bad(err, &ti, "empty");
+		if (strlen(s) > MG_RUN_MAX_STR)
+			return bad(err, &ti, "longer than %d bytes",
+			           MG_RUN_MAX_STR);
+		/* The store keys function values by the type name alone. */
+		n = type_len(s);
+		for (u = 0; u < t; u++)
+			if (type_len(p->sample_types[u]) == n &&
+			    memcmp(p->sample_types[u], s, n) == 0)
+				return bad(err, &ti,
+				           "duplicate sample type '%s' (as "
+				           "sample_types[%zu])",
+				           shown(buf, sizeof(buf), s), u);
+	}
+	return 0;
+}
+
+static int check_funcs(const mg_profile *p, const jp *pp, mg_err *err)
+{
+	jp fp = {pp, "functions", 0};
+	size_t j, dup, orig;
+	bool found;
+	int error;
+
+	for (j = 0; j < p->nfuncs; j++) {
+		const mg_func_agg *f = &p->funcs[j];
+		jp fi = {&fp, NULL, j};
+
+		if (f->sample_type >= p->nsample_types)
+			return bad_key(err, &fi, "sample_type",
+			               "no such sample type");
+		if (f->function == NULL)
+			return bad_key(err, &fi, "function", "missing");
+		if (f->file == NULL)
+			return bad_key(err, &fi, "file", "missing");
+		if ((error = check_len(f->function, &fi, "function", err)) <
+		            0 ||
+		    (error = check_len(f->file, &fi, "file", err)) < 0 ||
+		    (error = check_int(f->flat, false, &fi, "flat", err)) < 0 ||
+		    (error = check_int(f->cum, false, &fi, "cum", err)) < 0)
+			return error;
+	}
+	if (find_dup(&found, &dup, &orig, p->funcs, p->nfuncs,
+	             sizeof(*p->funcs), key_func) < 0)
+		return oom(err);
+	if (found) {
+		jp fi = {&fp, NULL, dup};
+
+		return bad(err, &fi,
+		           "duplicate of functions[%zu] (same sample_type, "
+		           "function and file)",
+		           orig);
+	}
+	return 0;
+}
+
+static int check_profiles(const mg_run *run, mg_err *err)
+{
+	jp arr = {&ROOT, "profiles", 0};
+	size_t i;
+	int error;
+
+	for (i = 0; i < run->nprofiles; i++) {
+		const mg_profile *p = &run->profiles[i];
+		jp pp = {&arr, NULL, i};
+
+		if ((error = check_nonempty(p->kind, &pp, "kind", err)) < 0)
+			return error;
+		if (p->package == NULL)
+			return bad_key(err, &pp, "package", "missing");
+		if ((error = check_len(p->package, &pp, "package", err)) < 0 ||
+		    (error = check_len(p->default_sample_type, &pp,
+		                       "default_sample_type", err)) < 0 ||
+		    (error = check_sample_types(p, &pp, err)) < 0 ||
+		    (error = check_funcs(p, &pp, err)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+/*
+ * The format's rules on a run, with messages naming JSON paths. The reader
+ * applies them to what it built, the writer before writing, so that what
+ * one writes the other reads.
+ */
+static int check_run(const mg_run *run, mg_err *err)
+{
+	static const char *const top_keys[] = {
+	        "clone_url", "default_branch", "branch",         "build_cmd",
+	        "bench_cmd", "log_tail",       "idempotency_key"};
+	static const char *const env_keys[] = {
+	        "os",         "kernel",     "arch", "cpu_model",
+	        "go_version", "gomaxprocs", "gogc", "gomemlimit",
+	        "godebug",    "thp",        "label"};
+	const mg_env *e = &run->env;
+	const char *const top[] = {run->clone_url,      run->default_branch,
+	                           run->branch,         run->build_cmd,
+	                           run->bench_cmd,      run->log_tail,
+	                           run->idempotency_key};
+	const char *const env[] = {e->os,        e->kernel,     e->arch,
+	                           e->cpu_model, e->go_version, e->gomaxprocs,
+	                           e->gogc,      e->gomemlimit, e->godebug,
+	                           e->thp,       e->label};
+	jp cp = {&ROOT, "commit", 0}, ep = {&ROOT, "environment", 0};
+	jp pr = {&ROOT, "pr", 0}, sha = {&cp, "sha", 0};
+	jp parents = {&cp, "parents", 0}, base = {&pr, "base_sha", 0};
+	size_t i;
+	int error;
+
+	if ((error = check_nonempty(run->project, &ROOT, "project", err)) < 0 ||
+	    (error = check_strings(top, top_keys, 7, &ROOT, err)) < 0 ||
+	    (error = check_sha(run->commit.sha, &sha, err)) < 0)
+		return error;
+	for (i = 0; i < run->commit.nparents; i++) {
+		jp pi = {&parents, NULL, i};
+
+		if ((error = check_sha(run->commit.parents[i], &pi, err)) < 0)
+			return error;
+	}
+	if ((error = check_len(run->commit.author, &cp, "author", err)) < 0 ||
+	    (error = check_len(run->commit.subject, &cp, "subject", err)) < 0 ||
+	    (error = check_int(run->commit.commit_time, false, &cp,
+	                       "commit_time", err)) < 0 ||
+	    (error = check_int(run->pr_number, true, &pr, "number", err)) < 0 ||
+	    (error = check_len(run->base_ref, &pr, "base_ref", err)) < 0 ||
+	    (run->base_sha &&
+	     (error = check_sha(run->base_sha, &base, err)) < 0) ||
+	    (error = check_strings(env, env_keys, 11, &ep, err)) < 0 ||
+	    (error = check_int(e->cores, true, &ep, "cores", err)) < 0 ||
+	    (error = check_int(e->mem_bytes, true, &ep, "mem_bytes", err)) <
+	            0 ||
+	    (error = check_int(run->started_at, false, &ROOT, "started_at",
+	                       err)) < 0 ||
+	    (error = check_int(run->ended_at, false, &ROOT, "ended_at", err)) <
+	            0 ||
+	    (error = check_int(run->wall_ns, true, &ROOT, "wall_ns", err)) <
+	            0 ||
+	    (error = check_int(run->peak_rss, true, &ROOT, "peak_rss_bytes",
+	                       err)) < 0)
+		return error;
+	if (run->status != MG_RUN_OK && run->status != MG_RUN_FAILED)
+		return bad_key(err, &ROOT, "status",
+		               "expected 'ok' or 'failed'");
+	if ((error = check_benches(run, err)) < 0 ||
+	    (error = check_samples(run, err)) < 0 ||
+	    (error = check_profiles(run, err)) < 0)
+		return error;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Base64 and SHA-256 */
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int mg_runjson_base64_encode(mg_buf *out, const unsigned char *data, size_t len)
+{
+	/*
+	 * 48 KiB of input per call makes 64 KiB of text: EVP_EncodeBlock()
+	 * counts in int, and only the last chunk needs padding since each
+	 * other one is a multiple of 3 bytes.
+	 */
+	const size_t chunk = 3 * 16384;
+	size_t n;
+	int error, k;
+
+	while (len > 0) {
+		n = len < chunk ? len : chunk;
+		error = mg_buf_grow(out, (n + 2) / 3 * 4);
+		if (error < 0)
+			return error;
+		k = EVP_EncodeBlock((unsigned char *)out->ptr + out->len, data,
+		                    (int)n);
+		if (k < 0)
+			return MG_EINTERNAL;
+		out->len += (size_t)k;
+		data += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int mg_runjson_base64_decode(unsigned char **out, size_t *out_len,
+                             const char *s, size_t len, mg_err *err)
+{
+	unsigned char *buf;
+	size_t i, pad = 0, n;
+	int k;
+
+	if (len > MG_RUNJSON_MAX_INPUT)
+		return mg_err_set(err, MG_ELIMIT,
+		                  "base64 text longer than %d bytes",
+		                  MG_RUNJSON_MAX_INPUT);
+	if (len % 4 != 0)
+		return mg_err_set(
+		        err, MG_EINPUT,
+		        "invalid base64: length %zu is not a multiple "
+		        "of 4",
+		        len);
+	if (len > 0 && s[len - 1] == '=') {
+		pad = 1;
+		if (s[len - 2] == '=')
+			pad = 2;
+	}
+	for (i = 0; i < len - pad; i++)
+		if (b64_value(s[i]) < 0)
+			return mg_err_set(err, MG_EINPUT,
+			                  "invalid base64 at offset %zu", i);
+	/*
+	 * One encoding per byte string: the bits that the padding leaves
+	 * unused must be zero (EVP_DecodeBlock would ignore them).
+	 */
+	if ((pad == 2 && (b64_value(s[len - 3]) & 0x0f) != 0) ||
+	    (pad == 1 && (b64_value(s[len - 2]) & 0x03) != 0))
+		return mg_err_set(err, MG_EINPUT,
+		                  "invalid base64 at offset %zu: non-zero "
+		                  "padding bits",
+		                  len - pad - 1);
+	n = len / 4 * 3;
+	buf = malloc(n ? n : 1);
+	if (buf == NULL)
+		return oom(err);
+	/*
+	 * EVP_DecodeBlock() counts the padding as zero bytes (it returns
+	 * 3 per 4 characters), hence the "- pad" below.
+	 */
+	k = n ? EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len) : 0;
+	if (k < 0 || (size_t)k != n) {
+		free(buf);
+		return mg_err_set(err, MG_EINTERNAL,
+		                  "base64 decoder refused checked input");
+	}
+	*out = buf;
+	*out_len = n - pad;
+	return 0;
+}
+
+static void sha256_hex(char out[SHA256_HEX + 1], const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned int i;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SHA256_HEX] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Step 3: the tree into an mg_run */
+
+enum { NULLABLE = 1 }; /* null is accepted and read as NULL / 0 */
+
+/*
+ * Find the members named keys[0..n) of obj; items[i] is NULL for a missing
+ * one. A known key given twice is an error: readers of JSON disagree on
+ * which one counts (cJSON takes the first, many others the last).
+ */
+static int pick(const cJSON **items, const cJSON *obj, const jp *up,
+                const char *const *keys, size_t n, mg_err *err)
+{
+	const cJSON *c;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		items[i] = NULL;
+	cJSON_ArrayForEach(c, obj)
+	{
+		if (c->string == NULL)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (strcmp(c->string, keys[i]) != 0)
+				continue;
+			if (items[i] != NULL)
+				return bad_key(err, up, keys[i],
+				               "duplicate key");
+			items[i] = c;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int get_str_at(const char **out, const cJSON *v, const jp *p,
+                      unsigned flags, mg_err *err)
+{
+	size_t n, at;
+
+	if (v == NULL)
+		return bad(err, p, "missing");
+	if ((flags & NULLABLE) && cJSON_IsNull(v)) {
+		*out = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || v->valuestring == NULL)
+		return bad(err, p, "%s",
+		           (flags & NULLABLE) ? "expected a string or null"
+		                              : "expected a string");
+	n = strlen(v->valuestring);
+	if (n > MG_RUN_MAX_STR)
+		return bad(err, p, "longer than %d bytes", MG_RUN_MAX_STR);
+	at = utf8_check(v->valuestring, n);
+	if (at < n)
+		return bad(err, p, "invalid UTF-8 at byte %zu", at);
+	*out = v->valuestring;
+	return 0;
+}
+
+static int get_str(const char **out, const cJSON *v, const jp *up,
+                   const char *key, unsigned flags, mg_err *err)
+{
+	jp p = {up, key, 0};
+
+	return get_str_at(out, v, &p, flags, err);
+}
+
+/* Copy a string member into a model field. */
+static int set_str(char **field, const cJSON *v, const jp *up, const char *key,
+                   unsigned flags, mg_err *err)
+{
+	const char *s;
+	int error;
+
+	error = get_str(&s, v, up, key, flags, err);
+	if (error < 0)
+		return error;
+	if (mg_run_set_str(field, s) < 0)
+		return oom(err);
+	return 0;
+}
+
+/* An integral number in [min, max]; null reads as 0 when NULLABLE. */
+static int get_int(int64_t *out, const cJSON *v, const jp *up, const char *key,
+                   int64_t min, int64_t max, unsigned flags, mg_err *err)
+{
+	jp p = {up, key, 0};
+	double d;
+
+	if (v == NULL)
+		return bad(err, &p, "missing");
+	if ((flags & NULLABLE) && cJSON_IsNull(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v))
+		return bad(err, &p, "%s",
+		           (flags & NULLABLE) ? "expected an integer or null"
+		                              : "expected an integer");
+	d = v->valuedouble;
+	if (!isfinite(d) || d != floor(d))
+		return bad(err, &p, "expected an integer, got %.17g", d);
+	if (d > (double)MG_RUNJSON_MAX_INT || d < -(double)MG_RUNJSON_MAX_INT)
+		return bad(err, &p, "out of range (beyond 2^53-1)");
+	if ((int64_t)d < min)
+		return min == 0
+		               ? bad(err, &p, "negative")
+		               : bad(err, &p, "less than %lld", (long long)min);
+	if ((int64_t)d > max)
+		return bad(err, &p, "greater than %lld", (long long)max);
+	*out = (int64_t)d;
+	return 0;
+}
+
+static int get_number(double *out, const cJSON *v, const jp *up,
+                      const char *key, mg_err *err)
+{
+	if (v == NULL)
+		return bad_key(err, up, key, "missing");
+	if (!cJSON_IsNumber(v))
+		return bad_key(err, up, key, "expected a number");
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_bool(bool *out, const cJSON *v, const jp *up, const char *key,
+                    mg_err *err)
+{
+	if (v == NULL)
+		return bad_key(err, up, key, "missing");
+	if (!cJSON_IsBool(v))
+		return bad_key(err, up, key, "expected true or false");
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int get_object(const cJSON *v, const jp *up, const char *key,
+                      mg_err *err)
+{
+	if (v == NULL)
+		return bad_key(err, up, key, "missing");
+	if (!cJSON_IsObject(v))
+		return bad_key(err, up, key, "expected an object");
+	return 0;
+}
+
+static int get_array(size_t *count, const cJSON *v, const jp *up,
+                     const char *key, size_t max, mg_err *err)
+{
+	const cJSON *c;
+	size_t n = 0;
+
+	if (v == NULL)
+		return bad_key(err, up, key, "missing");
+	if (!cJSON_IsArray(v))
+		return bad_key(err, up, key, "expected an array");
+	cJSON_ArrayForEach(c, v)
+	{
+		if (++n > max) {
+			jp p = {up, key, 0};
+
+			return bad(err, &p, "more than %zu entries", max);
+		}
+	}
+	*count = n;
+	return 0;
+}
+
+/* A failure of an mg_run_add_* call after the input was checked. */
+static int model_err(int code, mg_err *err)
+{
+	if (code == MG_ENOMEM)
+		return oom(err);
+	return mg_err_set(err, code, "run model refused checked input");
+}
+
+static int read_commit(mg_run *run, const cJSON *v, mg_err *err)
+{
+	enum { C_SHA, C_PARENTS, C_AUTHOR, C_TIME, C_SUBJECT, C_N };
+	static const char *const keys[C_N] = {"sha", "parents", "author",
+	                                      "commit_time", "subject"};
+	const cJSON *it[C_N], *c;
+	jp cp = {&ROOT, "commit", 0}, pa = {&cp, "parents", 0};
+	jp sp = {&cp, "sha", 0};
+	const char *s;
+	size_t i = 0, n;
+	int error;
+
+	if ((error = get_object(v, &ROOT, "commit", err)) < 0 ||
+	    (error = pick(it, v, &cp, keys, C_N, err)) < 0 ||
+	    (error = get_str(&s, it[C_SHA], &cp, "sha", 0, err)) < 0 ||
+	    (error = check_sha(s, &sp, err)) < 0)
+		return error;
+	memcpy(run->commit.sha, s, MG_SHA_HEX + 1);
+	error = get_array(&n, it[C_PARENTS], &cp, "parents", MG_RUN_MAX_PARENTS,
+	                  err);
+	if (error < 0)
+		return error;
+	cJSON_ArrayForEach(c, it[C_PARENTS])
+	{
+		jp pi = {&pa, NULL, i++};
+
+		if ((error = get_str_at(&s, c, &pi, 0, err)) < 0 ||
+		    (error = check_sha(s, &pi, err)) < 0)
+			return error;
+		error = mg_run_add_parent(run, s);
+		if (error < 0)
+			return model_err(error, err);
+	}
+	if ((error = set_str(&run->commit.author, it[C_AUTHOR], &cp, "author",
+	                     NULLABLE, err)) < 0 ||
+	    (error = get_int(&run->commit.commit_time, it[C_TIME], &cp,
+	                     "commit_time", -MG_RUNJSON_MAX_INT,
+	                     MG_RUNJSON_MAX_INT, 0, err)) < 0 ||
+	    (error = set_str(&run->commit.subject, it[C_SUBJECT], &cp,
+	                     "subject", NULLABLE, err)) < 0)
+		return error;
+	return 0;
+}
+
+static int read_pr(mg_run *run, const cJSON *v, mg_err *err)
+{
+	enum { PR_NUMBER, PR_BASE_REF, PR_BASE_SHA, PR_N };
+	static const char *const keys[PR_N] = {"number", "base_ref",
+	                                       "base_sha"};
+	const cJSON *it[PR_N];
+	jp pp = {&ROOT, "pr", 0};
+	int error;
+
+	if (v == NULL)
+		return bad_key(err, &ROOT, "pr", "missing");
+	if (cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return bad_key(err, &ROOT, "pr", "expected an object or null");
+	if ((error = pick(it, v, &pp, keys, PR_N, err)) < 0 ||
+	    (error = get_int(&run->pr_number, it[PR_NUMBER], &pp, "number", 1,
+	                     MG_RUNJSON_MAX_INT, NULLABLE, err)) < 0 ||
+	    (error = set_str(&run->base_ref, it[PR_BASE_REF], &pp, "base_ref",
+	                     NULLABLE, err)) < 0 ||
+	    (error = set_str(&run->base_sha, it[PR_BASE_SHA], &pp, "base_sha",
+	                     NULLABLE, err)) < 0)
+		return error;
+	return 0;
+}
+
+static int read_env(mg_env *e, const cJSON *v, mg_err *err)
+{
+	enum {
+		E_OS,
+		E_KERNEL,
+		E_ARCH,
+		E_CPU,
+		E_GO,
+		E_GOMAXPROCS,
+		E_GOGC,
+		E_GOMEMLIMIT,
+		E_GODEBUG,
+		E_THP,
+		E_LABEL,
+		E_CORES, /* the integers come last */
+		E_MEM,
+		E_N
+	};
+	static const char *const keys[E_N] = {
+	        "os",         "kernel", "arch",       "cpu_model", "go_version",
+	        "gomaxprocs", "gogc",   "gomemlimit", "godebug",   "thp",
+	        "label",      "cores",  "mem_bytes"};
+	char **const strs[E_CORES] = {
+	        &e->os,         &e->kernel,     &e->arch, &e->cpu_model,
+	        &e->go_version, &e->gomaxprocs, &e->gogc, &e->gomemlimit,
+	        &e->godebug,    &e->thp,        &e->label};
+	const cJSON *it[E_N];
+	jp ep = {&ROOT, "environment", 0};
+	size_t i;
+	int error;
+
+	if ((error = get_object(v, &ROOT, "environment", err)) < 0 ||
+	    (error = pick(it, v, &ep, keys, E_N, err)) < 0)
+		return error;
+	for (i = 0; i < E_CORES; i++) {
+		error = set_str(strs[i], it[i], &ep, keys[i], NULLABLE, err);
+		if (error < 0)
+			return error;
+	}
+	if ((error = get_int(&e->cores, it[E_CORES], &ep, "cores",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0 ||
+	    (error = get_int(&e->mem_bytes, it[E_MEM], &ep, "mem_bytes",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0)
+		return error;
+	return 0;
+}
+
+static int read_config(mg_kv **out, size_t *n, const cJSON *v, const jp *bp,
+                       mg_err *err)
+{
+	jp cp = {bp, "config", 0};
+	const cJSON *c;
+	const char *s;
+	size_t i = 0, at, klen;
+	int error;
+
+	error = get_object(v, bp, "config", err);
+	if (error < 0)
+		return error;
+	*n = 0;
+	cJSON_ArrayForEach(c, v)
+	{
+		if (++*n > MG_RUNJSON_MAX_CONFIG)
+			return bad(err, &cp, "more than %d entries",
+			           MG_RUNJSON_MAX_CONFIG);
+	}
+	*out = calloc(*n ? *n : 1, sizeof(**out));
+	if (*out == NULL)
+		return oom(err);
+	cJSON_ArrayForEach(c, v)
+	{
+		klen = strlen(c->string);
+		if (klen > MG_RUN_MAX_STR)
+			return bad(err, &cp, "key longer than %d bytes",
+			           MG_RUN_MAX_STR);
+		at = utf8_check(c->string, klen);
+		if (at < klen)
+			return bad(err, &cp,
+			           "key with invalid UTF-8 at byte %zu", at);
+		error = get_str(&s, c, &cp, c->string, 0, err);
+		if (error < 0)
+			return error;
+		(*out)[i].key = c->string;
+		(*out)[i].value = c->valuestring;
+		i++;
+	}
+	return 0;
+}
+
+static int read_sample(mg_run *run, size_t bench, const cJSON *v, const jp *sp,
+                       mg_err *err)
+{
+	enum { SM_UNIT, SM_VALUE, SM_ITERATIONS, SM_SEQ, SM_N };
+	static const char *const keys[SM_N] = {"unit", "value", "iterations",
+	                                       "seq"};
+	const cJSON *it[SM_N];
+	const char *unit;
+	int64_t iterations, seq;
+	double value = 0;
+	int error;
+
+	if (!cJSON_IsObject(v))
+		return bad(err, sp, "expected an object");
+	if ((error = pick(it, v, sp, keys, SM_N, err)) < 0 ||
+	    (error = get_str(&unit, it[SM_UNIT], sp, "unit", 0, err)) < 0 ||
+	    (error = get_number(&value, it[SM_VALUE], sp, "value", err)) < 0 ||
+	    (error = get_int(&iterations, it[SM_ITERATIONS], sp, "iterations",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0 ||
+	    (error = get_int(&seq, it[SM_SEQ], sp, "seq", -MG_RUNJSON_MAX_INT,
+	                     MG_RUNJSON_MAX_INT, 0, err)) < 0)
+		return error;
+	error = mg_run_add_sample(run, bench, unit, value, iterations, seq);
+	return error < 0 ? model_err(error, err) : 0;
+}
+
+static int read_bench(mg_run *run, const cJSON *v, const jp *bp, mg_err *err)
+{
+	enum { B_NAME, B_PACKAGE, B_PROCS, B_CONFIG, B_SAMPLES, B_N };
+	static const char *const keys[B_N] = {"name", "package", "procs",
+	                                      "config", "samples"};
+	const cJSON *it[B_N], *c;
+	jp sp = {bp, "samples", 0};
+	const char *name, *package;
+	mg_kv *config = NULL;
+	size_t nconfig = 0, idx, n, i = 0;
+	int64_t procs;
+	int error;
+
+	if (!cJSON_IsObject(v))
+		return bad(err, bp, "expected an object");
+	if ((error = pick(it, v, bp, keys, B_N, err)) < 0 ||
+	    (error = get_str(&name, it[B_NAME], bp, "name", 0, err)) < 0 ||
+	    (error = get_str(&package, it[B_PACKAGE], bp, "package", 0, err)) <
+	            0 ||
+	    (error = get_int(&procs, it[B_PROCS], bp, "procs", INT_MIN, INT_MAX,
+	                     0, err)) < 0 ||
+	    (error = read_config(&config, &nconfig, it[B_CONFIG], bp, err)) < 0)
+		goto cleanup;
+	error = mg_run_append_bench(run, &idx, name, package, (int)procs,
+	                            config, nconfig);
+	if (error < 0) {
+		error = model_err(error, err);
+		goto cleanup;
+	}
+	error = get_array(&n, it[B_SAMPLES], bp, "samples", MG_RUN_MAX_SAMPLES,
+	                  err);
+	if (error < 0)
+		goto cleanup;
+	if (n > MG_RUN_MAX_SAMPLES - run->nsamples) {
+		error = bad(err, &sp, "more than %d samples in the run",
+		            MG_RUN_MAX_SAMPLES);
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(c, it[B_SAMPLES])
+	{
+		jp ep = {&sp, NULL, i++};
+
+		error = read_sample(run, idx, c, &ep, err);
+		if (error < 0)
+			goto cleanup;
+	}
+
+cleanup:
+	free(config);
+	return error;
+}
+
+static int read_funcs(mg_profile *p, const cJSON *v, const jp *pp, mg_err *err)
+{
+	enum { FN_TYPE, FN_FUNCTION, FN_FILE, FN_FLAT, FN_CUM, FN_N };
+	static const char *const keys[FN_N] = {"sample_type", "function",
+	                                       "file", "flat", "cum"};
+	const cJSON *it[FN_N], *c;
+	jp fp = {pp, "functions", 0};
+	const char *type, *function, *file;
+	int64_t flat, cum;
+	size_t i = 0, n, t;
+	int error;
+
+	error = get_array(&n, v, pp, "functions", MG_RUN_MAX_SAMPLES, err);
+	if (error < 0)
+		return error;
+	cJSON_ArrayForEach(c, v)
+	{
+		jp fi = {&fp, NULL, i++};
+
+		if (!cJSON_IsObject(c))
+			return bad(err, &fi, "expected an object");
+		if ((error = pick(it, c, &fi, keys, FN_N, err)) < 0 ||
+		    (error = get_str(&type, it[FN_TYPE], &fi, "sample_type", 0,
+		                     err)) < 0 ||
+		    (error = get_str(&function, it[FN_FUNCTION], &fi,
+		                     "function", 0, err)) < 0 ||
+		    (error = get_str(&file, it[FN_FILE], &fi, "file", 0, err)) <
+		            0 ||
+		    (error = get_int(&flat, it[FN_FLAT], &fi, "flat",
+		                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0,
+		                     err)) < 0 ||
+		    (error = get_int(&cum, it[FN_CUM], &fi, "cum",
+		                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0,
+		                     err)) < 0)
+			return error;
+		for (t = 0; t < p->nsample_types; t++)
+			if (strcmp(p->sample_types[t], type) == 0)
+				break;
+		if (t == p->nsample_types)
+			return bad_key(err, &fi, "sample_type",
+			               "not one of the profile's sample_types");
+		error = mg_profile_add_func(p, t, function, file, flat, cum);
+		if (error < 0)
+			return model_err(error, err);
+	}
+	return 0;
+}
+
+static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
+{
+	enum {
+		P_KIND,
+		P_PACKAGE,
+		P_TYPES,
+		P_DEFAULT,
+		P_DATA,
+		P_SHA,
+		P_FUNCS,
+		P_N
+	};
+	static const char *const keys[P_N] = {
+	        "kind",        "package", "sample_types", "default_sample_type",
+	        "data_base64", "sha256",  "functions"};
+	const cJSON *it[P_N], *c;
+	jp tp = {pp, "sample_types", 0}, hp = {pp, "sha256", 0};
+	jp dp = {pp, "data_base64", 0};
+	const char *kind, *package, *s, *dflt, *sha;
+	unsigned char *data = NULL;
+	char actual[SHA256_HEX + 1], path[160];
+	size_t len = 0, idx, n, i = 0;
+	mg_profile *p;
+	int error;
+
+	if (!cJSON_IsObject(v))
+		return bad(err, pp, "expected an object");
+	if ((error = pick(it, v, pp, keys, P_N, err)) < 0 ||
+	    (error = get_str(&kind, it[P_KIND], pp, "kind", 0, err)) < 0 ||
+	    (error = get_str(&package, it[P_PACKAGE], pp, "package", 0, err)) <
+	            0 ||
+	    (error = get_array(&n, it[P_TYPES], pp, "sample_types",
+	                       MG_RUN_MAX_SAMPLE_TYPES, err)) < 0 ||
+	    (error = get_str(&dflt, it[P_DEFAULT], pp, "default_sample_type",
+	                     NULLABLE, err)) < 0 ||
+	    (error = get_str(&sha, it[P_SHA], pp, "sha256", 0, err)) < 0)
+		return error;
+	if (!is_hex_lower(sha, SHA256_HEX) || strlen(sha) != SHA256_HEX)
+		return bad(err, &hp, "expected 64 lower-case hex digits");
+	/* data_base64 is the one string allowed past MG_RUN_MAX_STR. */
+	if (it[P_DATA] == NULL)
+		return bad(err, &dp, "missing");
+	if (!cJSON_IsString(it[P_DATA]) || it[P_DATA]->valuestring == NULL)
+		return bad(err, &dp, "expected a string");
+	s = it[P_DATA]->valuestring;
+	error = mg_runjson_base64_decode(&data, &len, s, strlen(s), err);
+	if (error < 0) {
+		jp_format(path, sizeof(path), &dp);
+		mg_err_prefix(err, "field '%s'", path);
+		return error;
+	}
+	sha256_hex(actual, data, len);
+	if (strcmp(actual, sha) != 0) {
+		free(data);
+		return bad(err, &hp,
+		           "does not match data_base64, whose sha256 is %s",
+		           actual);
+	}
+	error = mg_run_add_profile(run, &idx, kind, package, NULL, 0);
+	if (error < 0) {
+		free(data);
+		return model_err(error, err);
+	}
+	/* Take the decoded bytes over rather than copy them once more. */
+	p = &run->profiles[idx];
+	free(p->data);
+	p->data = data;
+	p->len = len;
+	cJSON_ArrayForEach(c, it[P_TYPES])
+	{
+		jp ti = {&tp, NULL, i++};
+
+		error = get_str_at(&s, c, &ti, 0, err);
+		if (error < 0)
+			return error;
+		error = mg_profile_add_sample_type(p, s);
+		if (error < 0)
+			return model_err(error, err);
+	}
+	if (dflt && mg_run_set_str(&p->default_sample_type, dflt) < 0)
+		return oom(err);
+	return read_funcs(p, it[P_FUNCS], pp, err);
+}
+
+static int read_list(mg_run *run, const cJSON *v, const char *key, size_t max,
+                     int (*read_one)(mg_run *, const cJSON *, const jp *,
+                                     mg_err *),
+                     mg_err *err)
+{
+	jp arr = {&ROOT, key, 0};
+	const cJSON *c;
+	size_t n, i = 0;
+	int error;
+
+	error = get_array(&n, v, &ROOT, key, max, err);
+	if (error < 0)
+		return error;
+	cJSON_ArrayForEach(c, v)
+	{
+		jp ep = {&arr, NULL, i++};
+
+		error = read_one(run, c, &ep, err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+enum {
+	R_FORMAT,
+	R_VERSION,
+	R_PROJECT,
+	R_CLONE_URL,
+	R_DEFAULT_BRANCH,
+	R_COMMIT,
+	R_BRANCH,
+	R_DIRTY,
+	R_PR,
+	R_ENV,
+	R_STARTED,
+	R_ENDED,
+	R_BUILD_CMD,
+	R_BENCH_CMD,
+	R_EXIT,
+	R_WALL,
+	R_RSS,
+	R_STATUS,
+	R_LOG_TAIL,
+	R_IDEMPOTENCY,
+	R_BENCHMARKS,
+	R_PROFILES,
+	R_N
+};
+
+static const char *const run_keys[R_N] = {
+        [R_FORMAT] = "format",
+        [R_VERSION] = "version",
+        [R_PROJECT] = "project",
+        [R_CLONE_URL] = "clone_url",
+        [R_DEFAULT_BRANCH] = "default_branch",
+        [R_COMMIT] = "commit",
+        [R_BRANCH] = "branch",
+        [R_DIRTY] = "dirty",
+        [R_PR] = "pr",
+        [R_ENV] = "environment",
+        [R_STARTED] = "started_at",
+        [R_ENDED] = "ended_at",
+        [R_BUILD_CMD] = "build_cmd",
+        [R_BENCH_CMD] = "bench_cmd",
+        [R_EXIT] = "exit_status",
+        [R_WALL] = "wall_ns",
+        [R_RSS] = "peak_rss_bytes",
+        [R_STATUS] = "status",
+        [R_LOG_TAIL] = "log_tail",
+        [R_IDEMPOTENCY] = "idempotency_key",
+        [R_BENCHMARKS] = "benchmarks",
+        [R_PROFILES] = "profiles",
+};
+
+/* "format" and "version" first: a document of another kind or version
+ * gets that message, not one about a field it was never meant to have.
+ */
+static int read_header(const cJSON **it, mg_err *err)
+{
+	jp fp = {&ROOT, "format", 0};
+	const char *format;
+	int64_t version;
+	char buf[64];
+	int error;
+
+	error = get_str(&format, it[R_FORMAT], &ROOT, "format", 0, err);
+	if (error < 0)
+		return error;
+	if (strcmp(format, MG_RUNJSON_FORMAT) != 0)
+		return bad(err, &fp, "expected '%s', got '%s'",
+		           MG_RUNJSON_FORMAT, shown(buf, sizeof(buf), format));
+	error = get_int(&version, it[R_VERSION], &ROOT, "version",
+	                -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err);
+	if (error < 0)
+		return error;
+	if (version != MG_RUNJSON_VERSION) {
+		jp vp = {&ROOT, "version", 0};
+
+		return bad(err, &vp,
+		           "unsupported version %lld (this memgate reads "
+		           "version %d)",
+		           (long long)version, MG_RUNJSON_VERSION);
+	}
+	return 0;
+}
+
+static int read_run(mg_run *run, const cJSON *root, mg_err *err)
+{
+	static const struct {
+		int item;
+		size_t offset;
+	} strs[] = {
+	        {R_CLONE_URL, offsetof(mg_run, clone_url)},
+	        {R_DEFAULT_BRANCH, offsetof(mg_run, default_branch)},
+	        {R_BRANCH, offsetof(mg_run, branch)},
+	        {R_BUILD_CMD, offsetof(mg_run, build_cmd)},
+	        {R_BENCH_CMD, offsetof(mg_run, bench_cmd)},
+	        {R_LOG_TAIL, offsetof(mg_run, log_tail)},
+	        {R_IDEMPOTENCY, offsetof(mg_run, idempotency_key)},
+	};
+	const cJSON *it[R_N];
+	jp sp = {&ROOT, "status", 0};
+	const char *status;
+	int64_t exit_status;
+	char buf[64];
+	size_t i;
+	int error;
+
+	if (!cJSON_IsObject(root))
+		return mg_err_set(err, MG_EINPUT,
+		                  "run document: expected a JSON object");
+	if ((error = pick(it, root, &ROOT, run_keys, R_N, err)) < 0 ||
+	    (error = read_header(it, err)) < 0 ||
+	    (error = set_str(&run->project, it[R_PROJECT], &ROOT, "project", 0,
+	                     err)) < 0)
+		return error;
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		char **field = (char **)((char *)run + strs[i].offset);
+
+		error = set_str(field, it[strs[i].item], &ROOT,
+		                run_keys[strs[i].item], NULLABLE, err);
+		if (error < 0)
+			return error;
+	}
+	if ((error = read_commit(run, it[R_COMMIT], err)) < 0 ||
+	    (error = get_bool(&run->dirty, it[R_DIRTY], &ROOT, "dirty", err)) <
+	            0 ||
+	    (error = read_pr(run, it[R_PR], err)) < 0 ||
+	    (error = read_env(&run->env, it[R_ENV], err)) < 0 ||
+	    (error = get_int(&run->started_at, it[R_STARTED], &ROOT,
+	                     "started_at", -MG_RUNJSON_MAX_INT,
+	                     MG_RUNJSON_MAX_INT, 0, err)) < 0 ||
+	    (error = get_int(&run->ended_at, it[R_ENDED], &ROOT, "ended_at",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0 ||
+	    (error = get_int(&exit_status, it[R_EXIT], &ROOT, "exit_status",
+	                     INT_MIN, INT_MAX, 0, err)) < 0 ||
+	    (error = get_int(&run->wall_ns, it[R_WALL], &ROOT, "wall_ns",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0 ||
+	    (error = get_int(&run->peak_rss, it[R_RSS], &ROOT, "peak_rss_bytes",
+	                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0, err)) <
+	            0 ||
+	    (error = get_str(&status, it[R_STATUS], &ROOT, "status", 0, err)) <
+	            0)
+		return error;
+	run->exit_status = (int)exit_status;
+	if (strcmp(status, "ok") == 0)
+		run->status = MG_RUN_OK;
+	else if (strcmp(status, "failed") == 0)
+		run->status = MG_RUN_FAILED;
+	else
+		return bad(err, &sp, "expected 'ok' or 'failed', got '%s'",
+		           shown(buf, sizeof(buf), status));
+	if ((error = read_list(run, it[R_BENCHMARKS], "benchmarks",
+	                       MG_RUN_MAX_BENCHMARKS, read_bench, err)) < 0 ||
+	    (error = read_list(run, it[R_PROFILES], "profiles",
+	                       MG_RUN_MAX_PROFILES, read_profile, err)) < 0)
+		return error;
+	return 0;
+}
+
+int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err)
+{
+	struct scan sc = {data, len, 0, 0, len, err};
+	cJSON *root;
+	mg_run run;
+	size_t line, col;
+	int error;
+
+	if (len == 0)
+		return mg_err_set(err, MG_EINPUT, "empty run document");
+	if (len > MG_RUNJSON_MAX_INPUT)
+		return mg_err_set(err, MG_ELIMIT,
+		                  "run document larger than %d bytes",
+		                  MG_RUNJSON_MAX_INPUT);
+	error = scan(&sc);
+	if (error < 0)
+		return error;
+	root = cJSON_ParseWithLengthOpts(data, len, NULL, 0);
+	if (root == NULL)
+		return mg_err_set(err, MG_ENOMEM,
+		                  "out of memory parsing the run document");
+	mg_run_init(&run);
+	error = read_run(&run, root, err);
+	cJSON_Delete(root);
+	/* Only strings that no field reads are left to report this way. */
+	if (error == 0 && sc.bad_utf8 < len) {
+		line_col(data, sc.bad_utf8, &line, &col);
+		error = mg_err_set(err, MG_EINPUT,
+		                   "invalid UTF-8 at line %zu, column %zu",
+		                   line, col);
+	}
+	if (error == 0)
+		error = check_run(&run, err);
+	if (error == 0)
+		error = mg_run_validate(&run, err);
+	if (error < 0) {
+		mg_run_release(&run);
+		return error;
+	}
+	*out = run;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing */
+
+struct writer {
+	mg_buf *out;
+	size_t values; /* as scan() counts them, for MG_RUNJSON_MAX_VALUES */
+	int error;     /* the first append error; later appends do nothing */
+};
+
+static void w_put(struct writer *w, const char *s, size_t n)
+{
+	if (w->error == 0)
+		w->error = mg_buf_put(w->out, s, n);
+}
+
+/* Punctuation and keys, written as they are: ",\"sha\":" */
+static void w_lit(struct writer *w, const char *s)
+{
+	w_put(w, s, strlen(s));
+}
+
+static void w_str(struct writer *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0, n, k;
+	char esc[8];
+
+	w->values++;
+	if (s == NULL) {
+		w_lit(w, "null");
+		return;
+	}
+	n = strlen(s);
+	w_put(w, "\"", 1);
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			k = utf8_len(p + i, n - i);
+			if (k > 0) {
+				i += k;
+				continue;
+			}
+		}
+		w_put(w, s + start, i - start);
+		switch (c) {
+		case '"':
+			w_lit(w, "\\\"");
+			break;
+		case '\\':
+			w_lit(w, "\\\\");
+			break;
+		case '\n':
+			w_lit(w, "\\n");
+			break;
+		case '\t':
+			w_lit(w, "\\t");
+			break;
+		case '\r':
+			w_lit(w, "\\r");
+			break;
+		default:
+			/* An invalid UTF-8 byte keeps its one byte of room. */
+			if (c >= 0x80) {
+				w_lit(w, "?");
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				w_lit(w, esc);
+			}
+		}
+		start = ++i;
+	}
+	w_put(w, s + start, n - start);
+	w_put(w, "\"", 1);
+}
+
+static void w_int(struct writer *w, int64_t v)
+{
+	char buf[24];
+
+	w->values++;
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	w_lit(w, buf);
+}
+
+/* The shortest of %.15g, %.16g, %.17g that reads back as v (finite). */
+static void w_double(struct writer *w, double v)
+{
+	char buf[40];
+	int prec;
+
+	w->values++;
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	w_lit(w, buf);
+}
+
+static void w_bool(struct writer *w, bool v)
+{
+	w->values++;
+	w_lit(w, v ? "true" : "false");
+}
+
+static void w_open(struct writer *w, const char *text)
+{
+	w->values++;
+	w_lit(w, text);
+}
+
+static void w_commit(struct writer *w, const mg_commit *c)
+{
+	size_t i;
+
+	w_open(w, ",\"commit\":{");
+	w_lit(w, "\"sha\":");
+	w_str(w, c->sha);
+	w_open(w, ",\"parents\":[");
+	for (i = 0; i < c->nparents; i++) {
+		if (i)
+			w_lit(w, ",");
+		w_str(w, c->parents[i]);
+	}
+	w_lit(w, "],\"author\":");
+	w_str(w, c->author);
+	w_lit(w, ",\"commit_time\":");
+	w_int(w, c->commit_time);
+	w_lit(w, ",\"subject\":");
+	w_str(w, c->subject);
+	w_lit(w, "}");
+}
+
+static void w_pr(struct writer *w, const mg_run *run)
+{
+	w_lit(w, ",\"pr\":");
+	if (run->pr_number == 0 && run->base_ref == NULL &&
+	    run->base_sha == NULL) {
+		w->values++;
+		w_lit(w, "null");
+		return;
+	}
+	w_open(w, "{\"number\":");
+	if (run->pr_number > 0) {
+		w_int(w, run->pr_number);
+	} else {
+		w->values++;
+		w_lit(w, "null");
+	}
+	w_lit(w, ",\"base_ref\":");
+	w_str(w, run->base_ref);
+	w_lit(w, ",\"base_sha\":");
+	w_str(w, run->base_sha);
+	w_lit(w, "}");
+}
+
+static void w_env(struct writer *w, const mg_env *e)
+{
+	w_open(w, ",\"environment\":{\"os\":");
+	w_str(w, e->os);
+	w_lit(w, ",\"kernel\":");
+	w_str(w, e->kernel);
+	w_lit(w, ",\"arch\":");
+	w_str(w, e->arch);
+	w_lit(w, ",\"cpu_model\":");
+	w_str(w, e->cpu_model);
+	w_lit(w, ",\"cores\":");
+	w_int(w, e->cores);
+	w_lit(w, ",\"mem_bytes\":");
+	w_int(w, e->mem_bytes);
+	w_lit(w, ",\"go_version\":");
+	w_str(w, e->go_version);
+	w_lit(w, ",\"gomaxprocs\":");
+	w_str(w, e->gomaxprocs);
+	w_lit(w, ",\"gogc\":");
+	w_str(w, e->gogc);
+	w_lit(w, ",\"gomemlimit\":");
+	w_str(w, e->gomemlimit);
+	w_lit(w, ",\"godebug\":");
+	w_str(w, e->godebug);
+	w_lit(w, ",\"thp\":");
+	w_str(w, e->thp);
+	w_lit(w, ",\"label\":");
+	w_str(w, e->label);
+	w_lit(w, "}");
+}
+
+/*
+ * Benchmarks with their samples: order[first[b]..first[b + 1]) lists the
+ * samples of benchmark b in run order (a counting sort, made by
+ * group_samples()).
+ */
+static void w_benches(struct writer *w, const mg_run *run, const size_t *order,
+                      const size_t *first)
+{
+	size_t i, j;
+
+	w_open(w, ",\"benchmarks\":[");
+	for (i = 0; i < run->nbenches; i++) {
+		const mg_bench *b = &run->benches[i];
+
+		w_open(w, i ? ",{\"name\":" : "{\"name\":");
+		w_str(w, b->name);
+		w_lit(w, ",\"package\":");
+		w_str(w, b->package);
+		w_lit(w, ",\"procs\":");
+		w_int(w, b->procs);
+		w_open(w, ",\"config\":{");
+		for (j = 0; j < b->nconfig; j++) {
+			if (j)
+				w_lit(w, ",");
+			/* A key is a string, but not a value to count. */
+			w_str(w, b->config[j].key);
+			w->values--;
+			w_lit(w, ":");
+			w_str(w, b->config[j].value);
+		}
+		w_open(w, "},\"samples\":[");
+		for (j = first[i]; j < first[i + 1]; j++) {
+			const mg_sample *s = &run->samples[order[j]];
+
+			w_open(w, j > first[i] ? ",{\"unit\":" : "{\"unit\":");
+			w_str(w, s->unit);
+			w_lit(w, ",\"value\":");
+			w_double(w, s->value);
+			w_lit(w, ",\"iterations\":");
+			w_int(w, s->iterations);
+			w_lit(w, ",\"seq\":");
+			w_int(w, s->seq);
+			w_lit(w, "}");
+		}
+		w_lit(w, "]}");
+	}
+	w_lit(w, "]");
+}
+
+static void w_profile(struct writer *w, const mg_profile *p, bool comma)
+{
+	char sha[SHA256_HEX + 1];
+	size_t j;
+
+	w_open(w, comma ? ",{\"kind\":" : "{\"kind\":");
+	w_str(w, p->kind);
+	w_lit(w, ",\"package\":");
+	w_str(w, p->package);
+	w_open(w, ",\"sample_types\":[");
+	for (j = 0; j < p->nsample_types; j++) {
+		if (j)
+			w_lit(w, ",");
+		w_str(w, p->sample_types[j]);
+	}
+	w_lit(w, "],\"default_sample_type\":");
+	w_str(w, p->default_sample_type);
+	w_lit(w, ",\"data_base64\":\"");
+	w->values++;
+	if (w->error == 0)
+		w->error = mg_runjson_base64_encode(w->out, p->data, p->len);
+	sha256_hex(sha, p->data, p->len);
+	w_lit(w, "\",\"sha256\":");
+	w_str(w, sha);
+	w_open(w, ",\"functions\":[");
+	for (j = 0; j < p->nfuncs; j++) {
+		const mg_func_agg *f = &p->funcs[j];
+
+		w_open(w, j ? ",{\"sample_type\":" : "{\"sample_type\":");
+		w_str(w, p->sample_types[f->sample_type]);
+		w_lit(w, ",\"function\":");
+		w_str(w, f->function);
+		w_lit(w, ",\"file\":");
+		w_str(w, f->file);
+		w_lit(w, ",\"flat\":");
+		w_int(w, f->flat);
+		w_lit(w, ",\"cum\":");
+		w_int(w, f->cum);
+		w_lit(w, "}");
+	}
+	w_lit(w, "]}");
+}
+
+static void w_run(struct writer *w, const mg_run *run, const size_t *order,
+                  const size_t *first)
+{
+	size_t i;
+
+	w_open(w, "{\"format\":");
+	w_str(w, MG_RUNJSON_FORMAT);
+	w_lit(w, ",\"version\":");
+	w_int(w, MG_RUNJSON_VERSION);
+	w_lit(w, ",\"project\":");
+	w_str(w, run->project);
+	w_lit(w, ",\"clone_url\":");
+	w_str(w, run->clone_url);
+	w_lit(w, ",\"default_branch\":");
+	w_str(w, run->default_branch);
+	w_commit(w, &run->commit);
+	w_lit(w, ",\"branch\":");
+	w_str(w, run->branch);
+	w_lit(w, ",\"dirty\":");
+	w_bool(w, run->dirty);
+	w_pr(w, run);
+	w_env(w, &run->env);
+	w_lit(w, ",\"started_at\":");
+	w_int(w, run->started_at);
+	w_lit(w, ",\"ended_at\":");
+	w_int(w, run->ended_at);
+	w_lit(w, ",\"build_cmd\":");
+	w_str(w, run->build_cmd);
+	w_lit(w, ",\"bench_cmd\":");
+	w_str(w, run->bench_cmd);
+	w_lit(w, ",\"exit_status\":");
+	w_int(w, run->exit_status);
+	w_lit(w, ",\"wall_ns\":");
+	w_int(w, run->wall_ns);
+	w_lit(w, ",\"peak_rss_bytes\":");
+	w_int(w, run->peak_rss);
+	w_lit(w, ",\"status\":");
+	w_str(w, run->status == MG_RUN_OK ? "ok" : "failed");
+	w_lit(w, ",\"log_tail\":");
+	w_str(w, run->log_tail);
+	w_lit(w, ",\"idempotency_key\":");
+	w_str(w, run->idempotency_key);
+	w_benches(w, run, order, first);
+	w_open(w, ",\"profiles\":[");
+	for (i = 0; i < run->nprofiles; i++)
+		w_profile(w, &run->profiles[i], i > 0);
+	w_lit(w, "]}");
+}
+
+/* Counting sort of the samples by benchmark, keeping run order within. */
+static int group_samples(size_t **order_out, size_t **first_out,
+                         const mg_run *run)
+{
+	size_t *order, *first, *next, i;
+
+	order = calloc(run->nsamples ? run->nsamples : 1, sizeof(*order));
+	first = calloc(run->nbenches + 1, sizeof(*first));
+	next = calloc(run->nbenches + 1, sizeof(*next));
+	if (order == NULL || first == NULL || next == NULL) {
+		free(order);
+		free(first);
+		free(next);
+		return MG_ENOMEM;
+	}
+	for (i = 0; i < run->nsamples; i++)
+		first[run->samples[i].bench + 1]++;
+	for (i = 0; i < run->nbenches; i++)
+		first[i + 1] += first[i];
+	memcpy(next, first, run->nbenches * sizeof(*next));
+	for (i = 0; i < run->nsamples; i++)
+		order[next[run->samples[i].bench]++] = i;
+	free(next);
+	*order_out = order;
+	*first_out = first;
+	return 0;
+}
+
+int mg_runjson_write(mg_buf *out, const mg_run *run, mg_err *err)
+{
+	struct writer w = {out, 0, 0};
+	size_t start = out->len, max = out->max;
+	size_t *order = NULL, *first = NULL;
+	int error;
+
+	/* check_run() also makes sure every sample's benchmark exists. */
+	error = check_run(run, err);
+	if (error == 0)
+		error = mg_run_validate(run, err);
+	if (error < 0)
+		return error;
+	if (group_samples(&order, &first, run) < 0)
+		return oom(err);
+	/* The reader's input limit, through the buffer's own limit. */
+	if (out->max - out->len > (size_t)MG_RUNJSON_MAX_INPUT)
+		out->max = out->len + MG_RUNJSON_MAX_INPUT;
+	w_run(&w, run, order, first);
+	out->max = max;
+	free(order);
+	free(first);
+	if (w.error == MG_ELIMIT)
+		error = mg_err_set(
+		        err, MG_ELIMIT, "run document larger than %zu bytes",
+		        out->max - start < (size_t)MG_RUNJSON_MAX_INPUT
+		                ? out->max - start
+		                : (size_t)MG_RUNJSON_MAX_INPUT);
+	else if (w.error < 0)
+		error = oom(err);
+	else if (w.values > MG_RUNJSON_MAX_VALUES)
+		error = mg_err_set(err, MG_ELIMIT,
+		                   "run has %zu JSON values, more than the run "
+		                   "format's %d",
+		                   w.values, MG_RUNJSON_MAX_VALUES);
+	if (error < 0)
+		mg_buf_truncate(out, start);
+	return error;
+}
