@@ -47,7 +47,12 @@ int mg_cli_parse_count(long long *out, const char *s, const char *opt,
 
 /* Subcommands (cmd_<verb>.c). */
 int cmd_version(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
+int cmd_parse_bench(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@ packages=(
 	# libraries
 	libsqlite3-dev libcurl4-openssl-dev libcjson-dev libgit2-dev
 	libmicrohttpd-dev zlib1g-dev libprotobuf-c-dev protobuf-c-compiler
-	libssl-dev
+	libssl-dev libinih-dev
 	# tests: unit tests, real Go benchmarks and profiles, fuzzing, style
 	libcmocka-dev golang-go clang libclang-rt-14-dev clang-format
 	python3 python3-jsonschema valgrind sqlite3

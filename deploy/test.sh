@@ -8,5 +8,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$("$root/deploy/build.sh" "$@" | tail -n 1)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 cd "$dir"
 ctest --output-on-failure -j "$(nproc)" --timeout 600

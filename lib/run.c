@@ -10,6 +10,8 @@
 #include "buf.h"
 #include "run.h"
 
+static void index_free(mg_run *run);
+
 void mg_run_init(mg_run *run)
 {
 	memset(run, 0, sizeof(*run));
@@ -98,6 +100,7 @@ void mg_run_release(mg_run *run)
 {
 	size_t i, j;
 
+	index_free(run);
 	free(run->project);
 	free(run->clone_url);
 	free(run->default_branch);
@@ -144,32 +147,156 @@ static bool config_equal(const mg_bench *b, const mg_kv *config, size_t nconfig)
 	return true;
 }
 
+/*
+ * The benchmark index: open addressing over bench positions, so looking a
+ * benchmark up by (name, package, procs, config) is O(1) instead of a
+ * linear scan (100k benchmarks would otherwise cost 5e9 comparisons).
+ */
+struct mg_run_index {
+	size_t *slots; /* bench positions; EMPTY_SLOT where free */
+	size_t cap;    /* a power of two, at least twice the benches */
+};
+
+#define EMPTY_SLOT ((size_t)-1)
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	/* FNV-1a, with the terminating NUL so "ab"+"c" != "a"+"bc". */
+	do {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	} while (*s++);
+	return h;
+}
+
+static uint64_t bench_hash(const char *name, const char *package, int procs,
+                           const mg_kv *config, size_t nconfig)
+{
+	uint64_t h = 14695981039346656037ULL;
+	char num[16];
+	size_t i;
+
+	snprintf(num, sizeof(num), "%d", procs);
+	h = hash_str(hash_str(hash_str(h, name), package), num);
+	for (i = 0; i < nconfig; i++)
+		h = hash_str(hash_str(h, config[i].key), config[i].value);
+	return h;
+}
+
+static bool bench_equal(const mg_bench *b, const char *name,
+                        const char *package, int procs, const mg_kv *config,
+                        size_t nconfig)
+{
+	return b->procs == procs && strcmp(b->name, name) == 0 &&
+	       strcmp(b->package, package) == 0 &&
+	       config_equal(b, config, nconfig);
+}
+
+/* The slot holding an equal bench, or the free slot where it would go. */
+static size_t index_probe(const mg_run *run, uint64_t h, const char *name,
+                          const char *package, int procs, const mg_kv *config,
+                          size_t nconfig)
+{
+	const struct mg_run_index *ix = run->bench_index;
+	size_t i = (size_t)h & (ix->cap - 1);
+
+	while (ix->slots[i] != EMPTY_SLOT &&
+	       !bench_equal(&run->benches[ix->slots[i]], name, package, procs,
+	                    config, nconfig))
+		i = (i + 1) & (ix->cap - 1);
+	return i;
+}
+
+/* (Re)build the index with room for `want` benches at half load. */
+static int index_rebuild(mg_run *run, size_t want)
+{
+	struct mg_run_index *ix = run->bench_index;
+	size_t cap = 16, i;
+
+	while (cap < 2 * want)
+		cap *= 2;
+	if (ix == NULL) {
+		ix = calloc(1, sizeof(*ix));
+		if (ix == NULL)
+			return MG_ENOMEM;
+		run->bench_index = ix;
+	}
+	free(ix->slots);
+	ix->slots = malloc(cap * sizeof(*ix->slots));
+	if (ix->slots == NULL) {
+		ix->cap = 0;
+		return MG_ENOMEM;
+	}
+	ix->cap = cap;
+	for (i = 0; i < cap; i++)
+		ix->slots[i] = EMPTY_SLOT;
+	for (i = 0; i < run->nbenches; i++) {
+		const mg_bench *b = &run->benches[i];
+		uint64_t h = bench_hash(b->name, b->package, b->procs,
+		                        b->config, b->nconfig);
+		size_t j = (size_t)h & (cap - 1);
+
+		while (ix->slots[j] != EMPTY_SLOT)
+			j = (j + 1) & (cap - 1);
+		ix->slots[j] = i;
+	}
+	return 0;
+}
+
+static int append_raw(mg_run *run, size_t *index_out, const char *name,
+                      const char *package, int procs, const mg_kv *config,
+                      size_t nconfig);
 int mg_run_add_bench(mg_run *run, size_t *index_out, const char *name,
                      const char *package, int procs, const mg_kv *config,
                      size_t nconfig)
 {
-	mg_bench *b;
-	size_t i;
+	uint64_t h;
+	size_t slot;
+	int error;
 
 	if (package == NULL)
 		package = "";
-	/* Recent benchmarks are the likely match: search backwards. */
-	for (i = run->nbenches; i-- > 0;) {
-		b = &run->benches[i];
-		if (b->procs == procs && strcmp(b->name, name) == 0 &&
-		    strcmp(b->package, package) == 0 &&
-		    config_equal(b, config, nconfig)) {
-			*index_out = i;
-			return 0;
-		}
+	if (run->bench_index == NULL ||
+	    run->bench_index->cap < 2 * (run->nbenches + 1)) {
+		error = index_rebuild(run, run->nbenches + 1);
+		if (error < 0)
+			return error;
 	}
-	return mg_run_append_bench(run, index_out, name, package, procs, config,
-	                           nconfig);
+	h = bench_hash(name, package, procs, config, nconfig);
+	slot = index_probe(run, h, name, package, procs, config, nconfig);
+	if (run->bench_index->slots[slot] != EMPTY_SLOT) {
+		*index_out = run->bench_index->slots[slot];
+		return 0;
+	}
+	error = append_raw(run, index_out, name, package, procs, config,
+	                   nconfig);
+	if (error < 0)
+		return error;
+	run->bench_index->slots[slot] = *index_out;
+	return 0;
+}
+
+static void index_free(mg_run *run)
+{
+	if (run->bench_index)
+		free(run->bench_index->slots);
+	free(run->bench_index);
+	run->bench_index = NULL;
 }
 
 int mg_run_append_bench(mg_run *run, size_t *index_out, const char *name,
                         const char *package, int procs, const mg_kv *config,
                         size_t nconfig)
+{
+	/* The index no longer covers every bench: rebuild it when needed. */
+	index_free(run);
+	return append_raw(run, index_out, name, package, procs, config,
+	                  nconfig);
+}
+
+static int append_raw(mg_run *run, size_t *index_out, const char *name,
+                      const char *package, int procs, const mg_kv *config,
+                      size_t nconfig)
 {
 	mg_bench *b;
 	size_t i;

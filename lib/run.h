@@ -128,6 +128,8 @@ typedef struct mg_run {
 	size_t nsamples;
 	mg_profile *profiles;
 	size_t nprofiles;
+	struct mg_run_index *bench_index; /* private: hash of benches, for
+					   * mg_run_add_bench's lookup */
 } mg_run;
 
 void mg_run_init(mg_run *run);

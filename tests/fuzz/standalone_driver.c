@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 			if (e->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", argv[i],
-				 e->d_name);
+			         e->d_name);
 			failed |= run_file(path) != 0;
 			n++;
 		}
