@@ -33,53 +33,57 @@
 #include "upload.h"
 
 static const char usage_text[] =
-	"usage: memgate collect [options]\n"
-	"       memgate collect --range A..B | --last N [options]\n\n"
-	"Measures the commit checked out in the current git work tree (or each\n"
-	"commit of a range, in temporary work trees) and stores the run.\n\n"
-	"What to run:\n"
-	"  --build CMD           build command (shell), run first\n"
-	"  --bench CMD           benchmark command (shell); default:\n"
-	"                        go test -run='^$' -bench=. -benchmem "
-	"-count=N ./...\n"
-	"  --count N             repetitions for the default command (10)\n"
-	"  --timeout SECS        per command (default 3600)\n"
-	"  --profile KIND=PATH   store a profile the command writes "
-	"(repeatable)\n"
-	"  --go-profiles         one go test per package with -memprofile "
-	"and\n"
-	"                        -cpuprofile; every package's profiles are "
-	"stored\n"
-	"Which commits:\n"
-	"  --range A..B          commits reachable from B and not from A\n"
-	"  --last N              the last N commits of the current branch\n"
-	"  --all-parents         walk merged branches too (default: first "
-	"parent)\n"
-	"  --shard I/N           measure only commits I, I+N, ... (CI "
-	"matrix)\n"
-	"  --allow-dirty         measure a work tree with uncommitted "
-	"changes\n"
-	"Where and what to record:\n"
-	"  --db PATH             default: .memgate/memgate.db at the "
-	"repository root\n"
-	"  --project NAME        default: from the origin remote (owner/repo)\n"
-	"  --branch NAME         default: the current branch\n"
-	"  --pr N --base-ref REF pull request number and base branch\n"
-	"  --runner-label L      a label for this kind of runner\n"
-	"  --server URL          upload each run to a memgate server (default\n"
-	"                        $MEMGATE_SERVER) instead of storing it; with\n"
-	"                        --db too, both (and only then does a backfill\n"
-	"                        skip commits already measured)\n"
-	"  --token T             the server's token (default $MEMGATE_TOKEN)\n"
-	"  --spool DIR           where runs wait when the server cannot take\n"
-	"                        them (default .memgate/spool at the repository\n"
-	"                        root); 'memgate push' sends them\n"
-	"  --format text|json    what to print (default text)\n"
-	"  --quiet               do not copy the commands' output to stderr\n\n"
-	"In GitHub Actions (GITHUB_ACTIONS=true) the project, branch and pull\n"
-	"request come from GITHUB_REPOSITORY, GITHUB_REF and the event file.\n"
-	"Exit status: 0 stored, 2 a build or benchmark failed (the failed run\n"
-	"is stored), a run was spooled instead of uploaded, or another error.\n";
+        "usage: memgate collect [options]\n"
+        "       memgate collect --range A..B | --last N [options]\n\n"
+        "Measures the commit checked out in the current git work tree (or "
+        "each\n"
+        "commit of a range, in temporary work trees) and stores the run.\n\n"
+        "What to run:\n"
+        "  --build CMD           build command (shell), run first\n"
+        "  --bench CMD           benchmark command (shell); default:\n"
+        "                        go test -run='^$' -bench=. -benchmem "
+        "-count=N ./...\n"
+        "  --count N             repetitions for the default command (10)\n"
+        "  --timeout SECS        per command (default 3600)\n"
+        "  --profile KIND=PATH   store a profile the command writes "
+        "(repeatable)\n"
+        "  --go-profiles         one go test per package with -memprofile "
+        "and\n"
+        "                        -cpuprofile; every package's profiles are "
+        "stored\n"
+        "Which commits:\n"
+        "  --range A..B          commits reachable from B and not from A\n"
+        "  --last N              the last N commits of the current branch\n"
+        "  --all-parents         walk merged branches too (default: first "
+        "parent)\n"
+        "  --shard I/N           measure only commits I, I+N, ... (CI "
+        "matrix)\n"
+        "  --allow-dirty         measure a work tree with uncommitted "
+        "changes\n"
+        "Where and what to record:\n"
+        "  --db PATH             default: .memgate/memgate.db at the "
+        "repository root\n"
+        "  --project NAME        default: from the origin remote (owner/repo)\n"
+        "  --branch NAME         default: the current branch\n"
+        "  --pr N --base-ref REF pull request number and base branch\n"
+        "  --runner-label L      a label for this kind of runner\n"
+        "  --server URL          upload each run to a memgate server (default\n"
+        "                        $MEMGATE_SERVER) instead of storing it; with\n"
+        "                        --db too, both (and only then does a "
+        "backfill\n"
+        "                        skip commits already measured)\n"
+        "  --token T             the server's token (default $MEMGATE_TOKEN)\n"
+        "  --spool DIR           where runs wait when the server cannot take\n"
+        "                        them (default .memgate/spool at the "
+        "repository\n"
+        "                        root); 'memgate push' sends them\n"
+        "  --format text|json    what to print (default text)\n"
+        "  --quiet               do not copy the commands' output to stderr\n\n"
+        "In GitHub Actions (GITHUB_ACTIONS=true) the project, branch and pull\n"
+        "request come from GITHUB_REPOSITORY, GITHUB_REF and the event file.\n"
+        "Exit status: 0 stored, 2 a build or benchmark failed (the failed run\n"
+        "is stored), a run was spooled instead of uploaded, or another "
+        "error.\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -142,7 +146,7 @@ static int read_actions_env(struct collect *c, mg_err *err)
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+                    struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -151,7 +155,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 }
 
 static void progress(const struct collect *c, size_t i, size_t n,
-		     const mg_run *run, int64_t started_ms, const char *what)
+                     const mg_run *run, int64_t started_ms, const char *what)
 {
 	int64_t now = (int64_t)time(NULL) * 1000;
 	double elapsed = (double)(now - started_ms) / 1000.0;
@@ -160,19 +164,19 @@ static void progress(const struct collect *c, size_t i, size_t n,
 	(void)c;
 	if (isatty(2))
 		fprintf(stderr,
-			"\r\033[K[%zu/%zu] %.7s %.40s  %s  elapsed %.0fs  eta "
-			"%.0fs",
-			i + 1, n, run->commit.sha,
-			run->commit.subject ? run->commit.subject : "", what,
-			elapsed, eta);
+		        "\r\033[K[%zu/%zu] %.7s %.40s  %s  elapsed %.0fs  eta "
+		        "%.0fs",
+		        i + 1, n, run->commit.sha,
+		        run->commit.subject ? run->commit.subject : "", what,
+		        elapsed, eta);
 	else
 		fprintf(stderr, "memgate: [%zu/%zu] %.7s %s: %s\n", i + 1, n,
-			run->commit.sha,
-			run->commit.subject ? run->commit.subject : "", what);
+		        run->commit.sha,
+		        run->commit.subject ? run->commit.subject : "", what);
 }
 
 static void report_run(struct collect *c, const mg_run *run, int64_t id,
-		       bool skipped)
+                       bool skipped)
 {
 	size_t i, nprof = run->nprofiles;
 
@@ -183,20 +187,20 @@ static void report_run(struct collect *c, const mg_run *run, int64_t id,
 			return;
 		cJSON_AddStringToObject(o, "sha", run->commit.sha);
 		cJSON_AddStringToObject(o, "status",
-					skipped ? "skipped"
-					: run->status == MG_RUN_OK ? "ok"
-								   : "failed");
+		                        skipped                    ? "skipped"
+		                        : run->status == MG_RUN_OK ? "ok"
+		                                                   : "failed");
 		if (!skipped) {
 			cJSON_AddNumberToObject(o, "run_id", (double)id);
 			cJSON_AddNumberToObject(o, "benchmarks",
-						(double)run->nbenches);
+			                        (double)run->nbenches);
 			cJSON_AddNumberToObject(o, "samples",
-						(double)run->nsamples);
+			                        (double)run->nsamples);
 			cJSON_AddNumberToObject(o, "profiles", (double)nprof);
 			cJSON_AddNumberToObject(o, "wall_ns",
-						(double)run->wall_ns);
+			                        (double)run->wall_ns);
 			cJSON_AddNumberToObject(o, "peak_rss_bytes",
-						(double)run->peak_rss);
+			                        (double)run->peak_rss);
 		}
 		cJSON_AddItemToArray(c->report, o);
 		return;
@@ -237,8 +241,8 @@ static int open_upload(struct collect *c, mg_err *err)
 
 	if (c->token == NULL || c->token[0] == '\0')
 		return mg_err_set(err, MG_EINPUT,
-				  "--server needs a token: set MEMGATE_TOKEN "
-				  "or pass --token");
+		                  "--server needs a token: set MEMGATE_TOKEN "
+		                  "or pass --token");
 	if (c->spool == NULL) {
 		error = mg_spool_default_dir(&c->spool_owned, err);
 		if (error < 0)
@@ -257,17 +261,18 @@ static int open_upload(struct collect *c, mg_err *err)
  * wrong token or a rejected run stops it with the error.
  */
 static int report_upload(struct collect *c, const mg_run *run,
-			 const mg_upload_result *up, int error, mg_err *err)
+                         const mg_upload_result *up, int error, mg_err *err)
 {
 	const char *server = mg_upload_server(c->upload);
-	cJSON *o = c->report ? cJSON_GetArrayItem(
-					c->report,
-					cJSON_GetArraySize(c->report) - 1)
-			     : NULL;
+	cJSON *o =
+	        c->report
+	                ? cJSON_GetArrayItem(c->report,
+	                                     cJSON_GetArraySize(c->report) - 1)
+	                : NULL;
 
-	static const char *const outcomes[] = {
-		"created", "existed", "unreachable", "token refused",
-		"wrong server", "rejected"};
+	static const char *const outcomes[] = {"created",      "existed",
+	                                       "unreachable",  "token refused",
+	                                       "wrong server", "rejected"};
 
 	if (o && (error == 0 || up->path))
 		cJSON_AddStringToObject(o, "upload", outcomes[up->outcome]);
@@ -283,24 +288,24 @@ static int report_upload(struct collect *c, const mg_run *run,
 		if (c->format != MG_FORMAT_JSON)
 			printf("%.12s %s %s: run %lld%s%s\n", run->commit.sha,
 			       up->outcome == MG_UPLOAD_EXISTED
-				       ? "was already on"
-				       : "uploaded to",
-			       server, (long long)up->id,
-			       up->url[0] ? " " : "", up->url);
+			               ? "was already on"
+			               : "uploaded to",
+			       server, (long long)up->id, up->url[0] ? " " : "",
+			       up->url);
 		return 0;
 	}
 	if (up->path == NULL)
 		return error;
 	if (up->outcome == MG_UPLOAD_REJECTED) {
 		fprintf(stderr, "memgate: the rejected run is kept in '%s'\n",
-			up->path);
+		        up->path);
 		return error;
 	}
 	c->nspooled++;
 	if (up->outcome == MG_UPLOAD_AUTH)
 		return error; /* a configuration error: stop, say it last */
 	fprintf(stderr, "memgate: %s\nmemgate: %.12s spooled to '%s'\n",
-		err->msg, run->commit.sha, up->path);
+	        err->msg, run->commit.sha, up->path);
 	mg_err_clear(err);
 	return 0;
 }
@@ -311,9 +316,8 @@ static int report_upload(struct collect *c, const mg_run *run,
  * the run was stored as failed.
  */
 static int collect_commit(struct collect *c, const char *sha, const char *dir,
-			  bool is_worktree, bool check_done, size_t i,
-			  size_t n, int64_t started_ms, bool *failed,
-			  mg_err *err)
+                          bool is_worktree, bool check_done, size_t i, size_t n,
+                          int64_t started_ms, bool *failed, mg_err *err)
 {
 	mg_envinfo_opts eo;
 	mg_run run;
@@ -347,9 +351,9 @@ static int collect_commit(struct collect *c, const char *sha, const char *dir,
 			goto cleanup;
 		if (dirty && !c->allow_dirty) {
 			error = mg_err_set(err, MG_EINPUT,
-					   "the work tree has uncommitted "
-					   "changes: commit them or pass "
-					   "--allow-dirty");
+			                   "the work tree has uncommitted "
+			                   "changes: commit them or pass "
+			                   "--allow-dirty");
 			goto cleanup;
 		}
 		run.dirty = dirty;
@@ -358,9 +362,9 @@ static int collect_commit(struct collect *c, const char *sha, const char *dir,
 	if (error < 0)
 		goto cleanup;
 	if (check_done && c->store) {
-		char *cmd = c->mo.bench_cmd ? mg_strdup(c->mo.bench_cmd)
-					    : mg_measure_default_cmd(
-						      c->mo.count);
+		char *cmd = c->mo.bench_cmd
+		                    ? mg_strdup(c->mo.bench_cmd)
+		                    : mg_measure_default_cmd(c->mo.count);
 
 		if (cmd == NULL) {
 			error = mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -378,12 +382,12 @@ static int collect_commit(struct collect *c, const char *sha, const char *dir,
 	}
 	if (!is_worktree) {
 		error = mg_buf_printf(&tmpdir, "%s/memgate-wt.XXXXXX",
-				      getenv("TMPDIR") ? getenv("TMPDIR")
-						       : "/tmp");
+		                      getenv("TMPDIR") ? getenv("TMPDIR")
+		                                       : "/tmp");
 		if (error < 0 || mkdtemp(tmpdir.ptr) == NULL) {
 			error = mg_err_set(err, MG_EIO,
-					   "cannot create a temp dir: %s",
-					   strerror(errno));
+			                   "cannot create a temp dir: %s",
+			                   strerror(errno));
 			goto cleanup;
 		}
 		tmp = tmpdir.ptr;
@@ -431,11 +435,11 @@ static int parse_profile_opt(struct collect *c, const char *arg, mg_err *err)
 
 	if (eq == NULL || eq == arg || eq[1] == '\0')
 		return mg_err_set(err, MG_EINPUT,
-				  "--profile: expected KIND=PATH, got '%s'",
-				  arg);
+		                  "--profile: expected KIND=PATH, got '%s'",
+		                  arg);
 	if (c->mo.nprofiles == MG_MEASURE_MAX_PROFILES)
 		return mg_err_set(err, MG_ELIMIT, "--profile: more than %d",
-				  MG_MEASURE_MAX_PROFILES);
+		                  MG_MEASURE_MAX_PROFILES);
 	p = &c->mo.profiles[c->mo.nprofiles];
 	p->kind = mg_slice_dup((mg_slice){arg, (size_t)(eq - arg)});
 	p->path = eq + 1;
@@ -460,38 +464,38 @@ static int parse_shard(struct collect *c, const char *arg, mg_err *err)
 			return 0;
 	}
 	return mg_err_set(err, MG_EINPUT,
-			  "--shard: expected I/N with 0 <= I < N, got '%s'",
-			  arg);
+	                  "--shard: expected I/N with 0 <= I < N, got '%s'",
+	                  arg);
 }
 
 static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
-		      bool *help)
+                      bool *help)
 {
 	static const struct option opts[] = {
-		{"build", required_argument, NULL, 'b'},
-		{"bench", required_argument, NULL, 'B'},
-		{"count", required_argument, NULL, 'c'},
-		{"timeout", required_argument, NULL, 't'},
-		{"profile", required_argument, NULL, 'p'},
-		{"go-profiles", no_argument, NULL, 'g'},
-		{"range", required_argument, NULL, 'r'},
-		{"last", required_argument, NULL, 'l'},
-		{"all-parents", no_argument, NULL, 'a'},
-		{"shard", required_argument, NULL, 's'},
-		{"allow-dirty", no_argument, NULL, 'D'},
-		{"db", required_argument, NULL, 'd'},
-		{"project", required_argument, NULL, 'P'},
-		{"branch", required_argument, NULL, 'R'},
-		{"pr", required_argument, NULL, 'n'},
-		{"base-ref", required_argument, NULL, 'e'},
-		{"runner-label", required_argument, NULL, 'L'},
-		{"format", required_argument, NULL, 'f'},
-		{"server", required_argument, NULL, 'S'},
-		{"token", required_argument, NULL, 'T'},
-		{"spool", required_argument, NULL, 'O'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"build", required_argument, NULL, 'b'},
+	        {"bench", required_argument, NULL, 'B'},
+	        {"count", required_argument, NULL, 'c'},
+	        {"timeout", required_argument, NULL, 't'},
+	        {"profile", required_argument, NULL, 'p'},
+	        {"go-profiles", no_argument, NULL, 'g'},
+	        {"range", required_argument, NULL, 'r'},
+	        {"last", required_argument, NULL, 'l'},
+	        {"all-parents", no_argument, NULL, 'a'},
+	        {"shard", required_argument, NULL, 's'},
+	        {"allow-dirty", no_argument, NULL, 'D'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"project", required_argument, NULL, 'P'},
+	        {"branch", required_argument, NULL, 'R'},
+	        {"pr", required_argument, NULL, 'n'},
+	        {"base-ref", required_argument, NULL, 'e'},
+	        {"runner-label", required_argument, NULL, 'L'},
+	        {"format", required_argument, NULL, 'f'},
+	        {"server", required_argument, NULL, 'S'},
+	        {"token", required_argument, NULL, 'T'},
+	        {"spool", required_argument, NULL, 'O'},
+	        {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	long long v;
 	int o, error = 0;
@@ -512,7 +516,7 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 			break;
 		case 't':
 			error = mg_cli_parse_count(&v, optarg, "--timeout",
-						   err);
+			                           err);
 			c->mo.timeout_ms = v * 1000;
 			break;
 		case 'p':
@@ -526,7 +530,7 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 			break;
 		case 'l':
 			error = mg_cli_parse_count(&c->last, optarg, "--last",
-						   err);
+			                           err);
 			break;
 		case 'a':
 			c->walk_flags &= ~(unsigned)MG_GIT_FIRST_PARENT;
@@ -560,13 +564,13 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 			break;
 		case 'f':
 			c->format = mg_cli_format_parse(
-				optarg, MG_FMT_BIT(MG_FORMAT_TEXT) |
-						MG_FMT_BIT(MG_FORMAT_JSON));
+			        optarg, MG_FMT_BIT(MG_FORMAT_TEXT) |
+			                        MG_FMT_BIT(MG_FORMAT_JSON));
 			if (c->format < 0)
 				error = mg_err_set(err, MG_EINPUT,
-						   "--format: expected text or "
-						   "json, got '%s'",
-						   optarg);
+				                   "--format: expected text or "
+				                   "json, got '%s'",
+				                   optarg);
 			break;
 		case 'q':
 			c->mo.tee = false;
@@ -585,15 +589,15 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 			return 0;
 		default:
 			error = mg_err_set(err, MG_EINPUT,
-					   "bad option (see --help)");
+			                   "bad option (see --help)");
 		}
 	}
 	if (error == 0 && optind < argc)
 		error = mg_err_set(err, MG_EINPUT, "unexpected argument '%s'",
-				   argv[optind]);
+		                   argv[optind]);
 	if (error == 0 && c->range && c->last)
 		error = mg_err_set(err, MG_EINPUT,
-				   "--range and --last exclude each other");
+		                   "--range and --last exclude each other");
 	if (c->server == NULL && getenv("MEMGATE_SERVER") &&
 	    getenv("MEMGATE_SERVER")[0])
 		c->server = getenv("MEMGATE_SERVER");
@@ -651,13 +655,13 @@ static int run_collect(struct collect *c, bool *any_failed, mg_err *err)
 		error = mg_git_resolve(c->git, head, "HEAD", err);
 		if (error == 0)
 			error = collect_commit(c, head, mg_git_workdir(c->git),
-					       true, false, 0, 1, started,
-					       &failed, err);
+			                       true, false, 0, 1, started,
+			                       &failed, err);
 		*any_failed = failed;
 		return error;
 	}
 	error = mg_git_list(c->git, &list, &n, c->range ? c->range : "HEAD",
-			    (size_t)c->last, c->walk_flags, err);
+	                    (size_t)c->last, c->walk_flags, err);
 	if (error < 0)
 		return error;
 	for (i = 0; i < n; i++)
@@ -671,8 +675,8 @@ static int run_collect(struct collect *c, bool *any_failed, mg_err *err)
 			break;
 		}
 		failed = false;
-		error = collect_commit(c, list[i], NULL, false, true, k++,
-				       todo, started, &failed, err);
+		error = collect_commit(c, list[i], NULL, false, true, k++, todo,
+		                       started, &failed, err);
 		if (failed)
 			*any_failed = true;
 	}
@@ -731,10 +735,10 @@ int cmd_collect(int argc, char **argv)
 		      stderr);
 	if (c.nspooled) {
 		fprintf(stderr,
-			"memgate: %zu run%s not uploaded but kept in '%s'; "
-			"run 'memgate push' to send\n",
-			c.nspooled, c.nspooled == 1 ? " was" : "s were",
-			c.spool);
+		        "memgate: %zu run%s not uploaded but kept in '%s'; "
+		        "run 'memgate push' to send\n",
+		        c.nspooled, c.nspooled == 1 ? " was" : "s were",
+		        c.spool);
 		status = MG_EXIT_ERROR;
 	}
 

@@ -18,16 +18,16 @@ char *mg_measure_default_cmd(int count)
 	mg_buf b = MG_BUF_INIT(1024);
 
 	if (mg_buf_printf(&b,
-			  "go test -run='^$' -bench=. -benchmem -count=%d "
-			  "./...",
-			  count > 0 ? count : 10) < 0)
+	                  "go test -run='^$' -bench=. -benchmem -count=%d "
+	                  "./...",
+	                  count > 0 ? count : 10) < 0)
 		return NULL;
 	return mg_buf_detach(&b);
 }
 
 /* Mark the run failed and keep the log tail (and a reason first). */
 static int fail_run(mg_run *run, int exit_status, const char *reason,
-		    const char *tail)
+                    const char *tail)
 {
 	mg_buf log = MG_BUF_INIT(MG_RUN_MAX_STR);
 
@@ -54,8 +54,8 @@ static int fail_run(mg_run *run, int exit_status, const char *reason,
  * when it did not, the run is marked failed with a reason.
  */
 static int run_cmd(mg_proc_result *res, mg_run *run, const char *cmd,
-		   const char *what, const char *dir,
-		   const mg_measure_opts *o, bool *ok, mg_err *err)
+                   const char *what, const char *dir, const mg_measure_opts *o,
+                   bool *ok, mg_err *err)
 {
 	mg_proc_opts po;
 	char reason[256];
@@ -79,18 +79,18 @@ static int run_cmd(mg_proc_result *res, mg_run *run, const char *cmd,
 		run->peak_rss = res->peak_rss_tree;
 	if (res->timed_out)
 		snprintf(reason, sizeof(reason),
-			 "%s command timed out after %lld ms: %s", what,
-			 (long long)o->timeout_ms, cmd);
+		         "%s command timed out after %lld ms: %s", what,
+		         (long long)o->timeout_ms, cmd);
 	else if (res->status != 0)
 		snprintf(reason, sizeof(reason),
-			 "%s command failed with status %d: %s", what,
-			 res->status, cmd);
+		         "%s command failed with status %d: %s", what,
+		         res->status, cmd);
 	else {
 		*ok = true;
 		return 0;
 	}
-	if (fail_run(run, res->status ? res->status : 124, reason,
-		     res->tail) < 0)
+	if (fail_run(run, res->status ? res->status : 124, reason, res->tail) <
+	    0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	return 0;
 }
@@ -104,22 +104,22 @@ static int read_file(mg_buf *out, const char *path, mg_err *err)
 
 	if (f == NULL)
 		return mg_err_set(err, errno == ENOENT ? MG_ENOTFOUND : MG_EIO,
-				  "cannot read '%s': %s", path,
-				  strerror(errno));
+		                  "cannot read '%s': %s", path,
+		                  strerror(errno));
 	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		error = mg_buf_put(out, chunk, n);
 	if (error == 0 && ferror(f))
 		error = mg_err_set(err, MG_EIO, "cannot read '%s'", path);
 	else if (error < 0)
 		error = mg_err_set(err, error, "'%s': larger than %zu bytes",
-				   path, out->max);
+		                   path, out->max);
 	fclose(f);
 	return error;
 }
 
 /* Read a profile file, parse it and add it with its aggregates. */
 static int add_profile(mg_run *run, const char *kind, const char *package,
-		       const char *path, mg_err *err)
+                       const char *path, mg_err *err)
 {
 	mg_buf data = MG_BUF_INIT(MG_MEASURE_PROFILE_MAX);
 	mg_pprof *p = NULL;
@@ -133,7 +133,7 @@ static int add_profile(mg_run *run, const char *kind, const char *package,
 	if (error < 0)
 		goto cleanup;
 	error = mg_run_add_profile(run, &idx, kind, package,
-				   (const unsigned char *)data.ptr, data.len);
+	                           (const unsigned char *)data.ptr, data.len);
 	if (error < 0) {
 		mg_err_set(err, error, "'%s': cannot keep the profile", path);
 		goto cleanup;
@@ -146,7 +146,7 @@ cleanup:
 }
 
 static int parse_output(mg_run *run, const mg_buf *out, const char *name,
-			mg_err *err)
+                        mg_err *err)
 {
 	mg_gobench *gb = NULL;
 	size_t i;
@@ -164,7 +164,7 @@ static int parse_output(mg_run *run, const mg_buf *out, const char *name,
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
+                    struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -174,7 +174,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 
 /* List the module's packages with `go list ./...`. */
 static int go_packages(char ***out, size_t *n_out, const char *dir,
-		       const mg_measure_opts *o, mg_err *err)
+                       const mg_measure_opts *o, mg_err *err)
 {
 	mg_proc_result res;
 	mg_proc_opts po;
@@ -191,8 +191,9 @@ static int go_packages(char ***out, size_t *n_out, const char *dir,
 	mg_proc_result_init(&res);
 	error = mg_proc_run(&res, &po, err);
 	if (error == 0 && res.status != 0)
-		error = mg_err_set(err, MG_EIO, "'go list ./...' failed: %.200s",
-				   res.tail ? res.tail : "");
+		error = mg_err_set(err, MG_EIO,
+		                   "'go list ./...' failed: %.200s",
+		                   res.tail ? res.tail : "");
 	for (line = error == 0 ? strtok_r(res.out.ptr, "\n", &save) : NULL;
 	     line; line = strtok_r(NULL, "\n", &save)) {
 		char **np = realloc(pkgs, (n + 1) * sizeof(*pkgs));
@@ -218,8 +219,8 @@ static int go_packages(char ***out, size_t *n_out, const char *dir,
  * are parsed together; each profile is stored with its package.
  */
 static int measure_go_profiles(mg_run *run, const char *dir,
-			       const mg_measure_opts *o, const char *bench,
-			       mg_err *err)
+                               const mg_measure_opts *o, const char *bench,
+                               mg_err *err)
 {
 	mg_buf all = MG_BUF_INIT(MG_PROC_STDOUT_MAX);
 	mg_buf cmd = MG_BUF_INIT(65536);
@@ -234,12 +235,12 @@ static int measure_go_profiles(mg_run *run, const char *dir,
 
 	mg_proc_result_init(&res);
 	if (mg_buf_printf(&tmpdir, "%s/memgate-prof.XXXXXX",
-			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") < 0)
+	                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	if (mkdtemp(tmpdir.ptr) == NULL) {
 		mg_buf_release(&tmpdir);
 		return mg_err_set(err, MG_EIO, "cannot create a temp dir: %s",
-				  strerror(errno));
+		                  strerror(errno));
 	}
 	tmpl = tmpdir.ptr;
 	error = go_packages(&pkgs, &npkgs, dir, o, err);
@@ -252,15 +253,15 @@ static int measure_go_profiles(mg_run *run, const char *dir,
 		if (mg_buf_printf(&mem, "%s/%zu.mem", tmpl, i) < 0 ||
 		    mg_buf_printf(&cpu, "%s/%zu.cpu", tmpl, i) < 0 ||
 		    mg_buf_printf(&cmd,
-				  "%s -memprofile '%s' -cpuprofile '%s' -o "
-				  "'%s/%zu.test' '%s'",
-				  bench, mem.ptr, cpu.ptr, tmpl, i,
-				  pkgs[i]) < 0) {
+		                  "%s -memprofile '%s' -cpuprofile '%s' -o "
+		                  "'%s/%zu.test' '%s'",
+		                  bench, mem.ptr, cpu.ptr, tmpl, i,
+		                  pkgs[i]) < 0) {
 			error = mg_err_set(err, MG_ENOMEM, "out of memory");
 			goto cleanup;
 		}
 		error = run_cmd(&res, run, cmd.ptr, "benchmark", dir, o, &ok,
-				err);
+		                err);
 		if (error < 0)
 			goto cleanup;
 		run->wall_ns += res.wall_ns;
@@ -276,7 +277,7 @@ static int measure_go_profiles(mg_run *run, const char *dir,
 			error = add_profile(run, "heap", pkgs[i], mem.ptr, err);
 			if (error == 0)
 				error = add_profile(run, "cpu", pkgs[i],
-						    cpu.ptr, err);
+				                    cpu.ptr, err);
 			if (error < 0)
 				goto cleanup;
 		}
@@ -304,7 +305,7 @@ cleanup:
 }
 
 int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
-	       mg_err *err)
+               mg_err *err)
 {
 	mg_proc_result res;
 	char *bench = NULL;
@@ -315,16 +316,15 @@ int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
 	mg_proc_result_init(&res);
 	run->status = MG_RUN_OK;
 	bench = o->bench_cmd ? mg_strdup(o->bench_cmd)
-			     : mg_measure_default_cmd(o->count);
-	if (bench == NULL ||
-	    mg_run_set_str(&run->bench_cmd, bench) < 0 ||
+	                     : mg_measure_default_cmd(o->count);
+	if (bench == NULL || mg_run_set_str(&run->bench_cmd, bench) < 0 ||
 	    mg_run_set_str(&run->build_cmd, o->build_cmd) < 0) {
 		error = mg_err_set(err, MG_ENOMEM, "out of memory");
 		goto cleanup;
 	}
 	if (o->build_cmd) {
 		error = run_cmd(&res, run, o->build_cmd, "build", dir, o, &ok,
-				err);
+		                err);
 		if (error < 0 || !ok)
 			goto cleanup;
 	}
@@ -351,7 +351,7 @@ int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
 			error = mg_err_set(err, MG_ENOMEM, "out of memory");
 		if (error == 0)
 			error = add_profile(run, o->profiles[i].kind, "",
-					    p[0] == '/' ? p : path.ptr, err);
+			                    p[0] == '/' ? p : path.ptr, err);
 		mg_buf_release(&path);
 	}
 

@@ -32,8 +32,8 @@ typedef struct mg_measure_opts {
 	int64_t timeout_ms;    /* per command, 0: none */
 	mg_measure_profile profiles[MG_MEASURE_MAX_PROFILES];
 	size_t nprofiles;
-	bool go_profiles;      /* per-package -memprofile and -cpuprofile */
-	bool tee;              /* copy the commands' output to stderr */
+	bool go_profiles; /* per-package -memprofile and -cpuprofile */
+	bool tee;         /* copy the commands' output to stderr */
 	volatile sig_atomic_t *cancel; /* set by a SIGINT handler */
 } mg_measure_opts;
 
@@ -53,6 +53,6 @@ char *mg_measure_default_cmd(int count);
  * command cannot be started, MG_ENOMEM.
  */
 int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *opts,
-	       mg_err *err);
+               mg_err *err);
 
 #endif
