@@ -19,7 +19,7 @@ static const struct command commands[] = {
         {"collect", cmd_collect, "measure commits and store their runs"},
         {"diff", cmd_diff, "compare two pprof profiles by function"},
         {"history", cmd_history, "one metric of one benchmark along a branch"},
-        {"parse-bench", cmd_parse_bench, "print samples of Go benchmark output"},
+        {"parse-bench", cmd_parse_bench, "print samples of Go bench output"},
         {"push", cmd_push, "send the runs spooled while the server was down"},
         {"runs", cmd_runs, "list recent runs and their status"},
         {"top", cmd_top, "functions of a pprof profile, as pprof -top"},
