@@ -54,5 +54,6 @@ int cmd_runs(int argc, char **argv);
 int cmd_parse_bench(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

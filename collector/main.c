@@ -17,6 +17,7 @@ struct command {
 
 static const struct command commands[] = {
         {"collect", cmd_collect, "measure commits and store their runs"},
+        {"compare", cmd_compare, "compare two benchmark files or commits"},
         {"diff", cmd_diff, "compare two pprof profiles by function"},
         {"history", cmd_history, "one metric of one benchmark along a branch"},
         {"parse-bench", cmd_parse_bench, "print samples of Go bench output"},

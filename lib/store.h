@@ -148,4 +148,210 @@ int mg_store_has_run(mg_store *st, const mg_run *probe, bool *out, mg_err *err);
  */
 void mg_store_fail_after(mg_store *st, int n);
 
+/*
+ * ---- Server queries (lib/store_server.c) -------------------------------
+ * Projects, API tokens, commit and benchmark listings, profile bytes and
+ * figures for the metrics route: what memgate-server needs beyond the
+ * CLI's queries. Same rules as above: one connection per thread.
+ */
+
+/* Longest project name accepted by mg_store_project_add ("owner/repo"). */
+#define MG_STORE_MAX_PROJECT_NAME 256
+
+typedef struct mg_project_info {
+	int64_t id;
+	char *name;           /* owned */
+	char *clone_url;      /* owned, NULL if unknown */
+	char *default_branch; /* owned */
+	int64_t created_at;   /* unix ms */
+	int64_t nruns;        /* runs stored */
+	int64_t last_run_at;  /* stored_at of the newest run, unix ms; 0 none */
+} mg_project_info;
+
+/*
+ * Create a project; MG_ECONFLICT if the name exists, MG_EINPUT for an
+ * empty name, one longer than MG_STORE_MAX_PROJECT_NAME or one holding
+ * control characters. default_branch NULL means "main".
+ */
+int mg_store_project_add(mg_store *st, const char *name, const char *clone_url,
+                         const char *default_branch, int64_t *id_out,
+                         mg_err *err);
+/* One project by name into *out (release with mg_project_info_release). */
+int mg_store_project_get(mg_store *st, const char *name, mg_project_info *out,
+                         mg_err *err);
+/* Every project, ordered by name; free with mg_project_info_free. */
+int mg_store_project_list(mg_store *st, mg_project_info **out, size_t *n_out,
+                          mg_err *err);
+void mg_project_info_release(mg_project_info *p);
+void mg_project_info_free(mg_project_info *p, size_t n);
+
+/*
+ * API tokens: "mgt_" and 64 hex digits (256 random bits from OpenSSL's
+ * RAND_bytes). Only their SHA-256 is stored, so a token is shown once, at
+ * creation, and cannot be recovered.
+ */
+#define MG_TOKEN_PREFIX "mgt_"
+#define MG_TOKEN_LEN 68 /* the prefix and 64 hex digits */
+/* Longest label of a token (free text shown by `token list`). */
+#define MG_TOKEN_MAX_LABEL 200
+
+typedef struct mg_token_info {
+	int64_t id;
+	int64_t project_id;
+	char *project;        /* owned */
+	char *label;          /* owned, NULL if none */
+	int64_t created_at;   /* unix ms */
+	int64_t revoked_at;   /* unix ms, 0 if active */
+	int64_t last_used_at; /* unix ms, 0 if never */
+} mg_token_info;
+
+/*
+ * Create a token for an existing project (MG_ENOTFOUND otherwise); the
+ * token is written to token_out, NUL-terminated, and must be shown to the
+ * user now: only its hash is kept.
+ */
+int mg_store_token_create(mg_store *st, const char *project, const char *label,
+                          char token_out[MG_TOKEN_LEN + 1], int64_t *id_out,
+                          mg_err *err);
+/* Tokens of one project (NULL: all), by id; free with mg_token_info_free. */
+int mg_store_token_list(mg_store *st, const char *project, mg_token_info **out,
+                        size_t *n_out, mg_err *err);
+void mg_token_info_release(mg_token_info *t);
+void mg_token_info_free(mg_token_info *t, size_t n);
+/*
+ * Revoke token `id`: MG_ENOTFOUND if there is none. Revoking a revoked
+ * token succeeds and keeps the first revocation time.
+ */
+int mg_store_token_revoke(mg_store *st, int64_t id, mg_err *err);
+/*
+ * Look a presented token up by its SHA-256. Fills *out (release with
+ * mg_token_info_release) for an active token; MG_EAUTH if the token is
+ * malformed, unknown or revoked (one message for all three, so a caller
+ * cannot tell them apart).
+ */
+int mg_store_token_verify(mg_store *st, const char *token, mg_token_info *out,
+                          mg_err *err);
+/*
+ * Record that token `id` was used at now_ms; written at most once a
+ * minute per token so that it costs no extra commit per request.
+ */
+int mg_store_token_touch(mg_store *st, int64_t id, int64_t now_ms, mg_err *err);
+
+/* One commit of a branch, for GET /api/v1/projects/{p}/commits. */
+typedef struct mg_commit_info {
+	char sha[MG_SHA_HEX + 1];
+	char **parents; /* owned, first parent first */
+	size_t nparents;
+	char *author;        /* owned, NULL if unknown */
+	char *subject;       /* owned, NULL if unknown */
+	int64_t commit_time; /* unix s */
+	int64_t nruns;       /* runs of this commit (any branch, any status) */
+	int64_t last_run_id; /* the newest of them, 0 if none */
+} mg_commit_info;
+
+/*
+ * The commits seen on `branch` (NULL: the project's default branch),
+ * newest commit time first, at most limit (1..100000). MG_ENOTFOUND for
+ * an unknown project.
+ */
+int mg_store_commits(mg_store *st, const char *project, const char *branch,
+                     int64_t limit, mg_commit_info **out, size_t *n_out,
+                     mg_err *err);
+void mg_commit_info_free(mg_commit_info *c, size_t n);
+
+/* One benchmark of a project with the units it has samples in. */
+typedef struct mg_bench_info {
+	int64_t id;
+	char *package; /* owned, "" if none */
+	char *name;    /* owned, without the -procs suffix */
+	int procs;
+	char **units; /* owned, sorted */
+	size_t nunits;
+} mg_bench_info;
+
+/* Benchmarks of a project by package, name, procs; MG_ENOTFOUND. */
+int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
+                        size_t *n_out, mg_err *err);
+void mg_bench_info_free(mg_bench_info *b, size_t n);
+
+/*
+ * The first parent of commit `sha` as stored with its runs (out: 40 hex
+ * and NUL); MG_ENOTFOUND if the commit or its parents are not known.
+ */
+int mg_store_first_parent(mg_store *st, const char *project, const char *sha,
+                          char out[MG_SHA_HEX + 1], mg_err *err);
+
+/* The project of run `id` (caller frees *out); MG_ENOTFOUND. */
+int mg_store_run_project(mg_store *st, int64_t id, char **out, mg_err *err);
+
+/*
+ * The raw bytes of the profile `kind` of run `id`, from the package
+ * `package` (NULL: the run's only profile of that kind). *data (free())
+ * gets *len bytes and sha256_hex their digest. MG_ENOTFOUND if the run
+ * has no such profile; MG_EINPUT if package is NULL and several packages
+ * have one.
+ */
+int mg_store_run_profile(mg_store *st, int64_t id, const char *kind,
+                         const char *package, unsigned char **data, size_t *len,
+                         char sha256_hex[65], mg_err *err);
+
+/* Figures for GET /metrics. */
+typedef struct mg_store_stats {
+	int64_t projects;       /* rows in projects */
+	int64_t runs;           /* rows in runs */
+	int64_t outbox_pending; /* notifications not yet delivered */
+	int64_t db_bytes;       /* page_count x page_size */
+	int64_t wal_bytes;      /* size of the -wal file, 0 if none */
+} mg_store_stats;
+
+int mg_store_stats_get(mg_store *st, mg_store_stats *out, mg_err *err);
+
+/*
+ * Free what the connection caches (pages, statements' scratch) and can
+ * rebuild: for an idle server giving memory back. Never fails.
+ */
+void mg_store_release_memory(mg_store *st);
+
+/* A cheap query proving the database answers (GET /healthz). */
+int mg_store_ping(mg_store *st, mg_err *err);
+
+/*
+ * Replace the 30 s busy timeout with `ms` for this connection. When the
+ * wait ends without the lock, the failing call returns MG_EDB as before
+ * and mg_store_busy_gave_up() returns true once, in the same thread, so
+ * the server can answer 503 instead of 500.
+ */
+int mg_store_set_busy_timeout(mg_store *st, int ms);
+bool mg_store_busy_gave_up(void);
+
+/* ---- end of server queries ---------------------------------------------- */
+
+/*
+ * ---- Comparison queries (lib/store_compare.c) --------------------------
+ * What `memgate compare --base/--head/--pr` needs to find the runs of a
+ * commit and pick a baseline on the same environment.
+ */
+
+/* Runs of one commit listed at most (a commit is measured a few times). */
+#define MG_STORE_MAX_COMMIT_RUNS 1000
+
+/* One run of a commit, with the environment it ran on. */
+typedef struct mg_commit_run {
+	int64_t id;
+	enum mg_run_status status;
+	int64_t started_at; /* unix ms */
+	mg_env env;         /* owned; see mg_commit_run_free */
+} mg_commit_run;
+
+/*
+ * The runs of commit `sha` in `project`, newest first (by id), at most
+ * MG_STORE_MAX_COMMIT_RUNS. *n_out is 0 when the commit or project is
+ * unknown (not an error). Free with mg_commit_run_free.
+ */
+int mg_store_commit_runs(mg_store *st, const char *project, const char *sha,
+                         mg_commit_run **out, size_t *n_out, mg_err *err);
+void mg_commit_run_free(mg_commit_run *runs, size_t n);
+
+/* ---- end of comparison queries ---------------------------------------- */
+
 #endif

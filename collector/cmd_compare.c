@@ -1,0 +1,499 @@
+/*
+ * cmd_compare.c - `memgate compare`: compare two Go benchmark files, or
+ * two commits from the local store, and print the verdict as benchstat's
+ * text table, the pull-request comment (markdown) or JSON. Exit status 1
+ * when a regression is found, 0 otherwise, 2 on errors.
+ *
+ * Settings come from the command line, then `.memgate.ini` at the root of
+ * the repository (thresholds, alpha, confidence), then the defaults of
+ * lib/stats. In GitHub Actions, --pr takes the base branch and the head
+ * commit from the pull_request event (collector/ci_env.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "ci_env.h"
+#include "cli.h"
+#include "compare.h"
+#include "config.h"
+#include "gitrepo.h"
+#include "gobench.h"
+#include "store.h"
+
+/* Parse warnings shown per input file; more are only counted. */
+#define MAX_SHOWN_WARNINGS 20
+
+static const char usage_text[] =
+        "usage: memgate compare OLD.txt NEW.txt [options]\n"
+        "       memgate compare --base REF [--head REF] [options]\n"
+        "       memgate compare --base-ref BRANCH [--head REF] [options]\n"
+        "       memgate compare --pr [options]\n\n"
+        "Compares benchmark results, base against head: two files of Go\n"
+        "benchmark output, or the runs of two commits in the store "
+        "(several\nruns of one commit pooled). Prints what `benchstat OLD "
+        "NEW` prints\n(text), the pull-request comment (markdown) or the "
+        "verdict as JSON.\n\n"
+        "  --format F         text (default), markdown or json\n"
+        "  --threshold LIST   smallest change that counts, per unit, e.g.\n"
+        "                     allocs/op=0,B/op=2%,ns/op=10% (N%: relative, "
+        "N:\n"
+        "                     absolute; '*' for every other unit)\n"
+        "  --alpha A          significance level (default 0.05, "
+        "Benjamini-\n"
+        "                     Hochberg adjusted over all pairs)\n"
+        "  --confidence C     level of the intervals (default 0.95)\n"
+        "  --max-bytes N      markdown size limit (default 65536, GitHub's)\n"
+        "  --config PATH      settings file (default: .memgate.ini at the\n"
+        "                     repository root, if any)\n"
+        "From the store:\n"
+        "  --base REF         the base commit (a ref or sha)\n"
+        "  --head REF         the head commit (default HEAD)\n"
+        "  --base-ref BRANCH  base: the merge-base of head and BRANCH, or "
+        "the\n"
+        "                     nearest first-parent ancestor of it with "
+        "runs\n"
+        "  --pr               in GitHub Actions: BRANCH and head from the\n"
+        "                     pull_request event; other events: the "
+        "head's\n"
+        "                     nearest first-parent ancestor with runs\n"
+        "  --max-walk N       commits searched for a baseline (default 50)\n"
+        "  --db PATH          default: .memgate/memgate.db at the "
+        "repository root\n"
+        "  --project NAME     default: from the origin remote "
+        "(owner/repo)\n\n"
+        "Exit status: 0 no regression, 1 regression found, 2 error.\n";
+
+struct opts {
+	int format;
+	const char *threshold;
+	double alpha, confidence;
+	bool has_alpha, has_confidence;
+	long long max_bytes;
+	const char *config;
+	const char *base, *head, *base_ref, *db, *project;
+	bool pr;
+	long long max_walk;
+	const char *files[2];
+	size_t nfiles;
+};
+
+static int parse_level(double *out, const char *s, const char *opt, mg_err *err)
+{
+	char *end = NULL;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(*out > 0 && *out < 1))
+		return mg_err_set(err, MG_EINPUT,
+		                  "%s: expected a number between 0 and 1, got "
+		                  "'%s'",
+		                  opt, s);
+	return 0;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv, bool *help,
+                      mg_err *err)
+{
+	static const struct option opts[] = {
+	        {"format", required_argument, NULL, 'f'},
+	        {"threshold", required_argument, NULL, 't'},
+	        {"alpha", required_argument, NULL, 'a'},
+	        {"confidence", required_argument, NULL, 'c'},
+	        {"max-bytes", required_argument, NULL, 'm'},
+	        {"config", required_argument, NULL, 'C'},
+	        {"base", required_argument, NULL, 'b'},
+	        {"head", required_argument, NULL, 'H'},
+	        {"base-ref", required_argument, NULL, 'r'},
+	        {"pr", no_argument, NULL, 'p'},
+	        {"max-walk", required_argument, NULL, 'w'},
+	        {"db", required_argument, NULL, 'd'},
+	        {"project", required_argument, NULL, 'P'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int ch, error = 0;
+
+	optind = 1;
+	while (error == 0 &&
+	       (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			o->format = mg_cli_format_parse(
+			        optarg, MG_FMT_BIT(MG_FORMAT_TEXT) |
+			                        MG_FMT_BIT(MG_FORMAT_MARKDOWN) |
+			                        MG_FMT_BIT(MG_FORMAT_JSON));
+			if (o->format < 0)
+				error = mg_err_set(err, MG_EINPUT,
+				                   "--format: expected text, "
+				                   "markdown or json, got '%s'",
+				                   optarg);
+			break;
+		case 't':
+			o->threshold = optarg;
+			break;
+		case 'a':
+			error = parse_level(&o->alpha, optarg, "--alpha", err);
+			o->has_alpha = true;
+			break;
+		case 'c':
+			error = parse_level(&o->confidence, optarg,
+			                    "--confidence", err);
+			o->has_confidence = true;
+			break;
+		case 'm':
+			error = mg_cli_parse_count(&o->max_bytes, optarg,
+			                           "--max-bytes", err);
+			if (error == 0 && o->max_bytes < MG_COMPARE_MD_MIN)
+				error = mg_err_set(err, MG_EINPUT,
+				                   "--max-bytes: at least %d",
+				                   MG_COMPARE_MD_MIN);
+			break;
+		case 'C':
+			o->config = optarg;
+			break;
+		case 'b':
+			o->base = optarg;
+			break;
+		case 'H':
+			o->head = optarg;
+			break;
+		case 'r':
+			o->base_ref = optarg;
+			break;
+		case 'p':
+			o->pr = true;
+			break;
+		case 'w':
+			error = mg_cli_parse_count(&o->max_walk, optarg,
+			                           "--max-walk", err);
+			if (error == 0 && o->max_walk > 100000)
+				o->max_walk = 100000;
+			break;
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'P':
+			o->project = optarg;
+			break;
+		case 'h':
+			*help = true;
+			return 0;
+		default:
+			error = mg_err_set(err, MG_EINPUT, "bad option");
+		}
+	}
+	if (error < 0)
+		return error;
+	while (optind < argc) {
+		if (o->nfiles == 2)
+			return mg_err_set(err, MG_EINPUT,
+			                  "unexpected argument '%s'",
+			                  argv[optind]);
+		o->files[o->nfiles++] = argv[optind++];
+	}
+	if (o->nfiles == 1)
+		return mg_err_set(err, MG_EINPUT,
+		                  "give two files (OLD NEW), or --base/--head");
+	if (o->nfiles == 2 &&
+	    (o->base || o->head || o->base_ref || o->pr || o->db))
+		return mg_err_set(
+		        err, MG_EINPUT,
+		        "files and --base/--head/--base-ref/--pr/--db "
+		        "exclude each other");
+	if (o->nfiles == 0 && !o->base && !o->base_ref && !o->pr)
+		return mg_err_set(err, MG_EINPUT,
+		                  "nothing to compare: give OLD NEW, --base, "
+		                  "--base-ref or --pr");
+	if (o->base && o->base_ref)
+		return mg_err_set(err, MG_EINPUT,
+		                  "--base and --base-ref exclude each other");
+	return 0;
+}
+
+/*
+ * Settings: .memgate.ini (or --config), then the command line on top.
+ * A missing default file is fine; a missing --config file is not.
+ */
+static int settings(const struct opts *o, mg_compare_opts *co,
+                    mg_compare_thresholds *thr, mg_err *err)
+{
+	mg_config cfg;
+	mg_buf path = MG_BUF_INIT(8192);
+	const char *file = o->config;
+	mg_git *g = NULL;
+	size_t i;
+	int error = 0;
+
+	mg_config_init(&cfg);
+	mg_compare_opts_init(co);
+	if (file == NULL && mg_git_open(&g, ".", NULL) == 0 &&
+	    mg_git_workdir(g)) {
+		if (mg_buf_printf(&path, "%s%s", mg_git_workdir(g),
+		                  MG_CONFIG_FILE) < 0) {
+			error = mg_err_set(err, MG_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		file = path.ptr;
+	}
+	if (file) {
+		error = mg_config_load(&cfg, file, err);
+		if (error == MG_ENOTFOUND && o->config == NULL) {
+			mg_err_clear(err);
+			error = 0;
+		}
+		if (error < 0)
+			goto cleanup;
+	}
+	for (i = 0; i < cfg.thresholds.n && error == 0; i++)
+		error = mg_compare_thresholds_set(
+		        thr, cfg.thresholds.items[i].unit,
+		        cfg.thresholds.items[i].value,
+		        cfg.thresholds.items[i].absolute, err);
+	if (error == 0 && o->threshold)
+		error = mg_compare_thresholds_parse(thr, o->threshold, err);
+	if (cfg.has_alpha)
+		co->alpha = cfg.alpha;
+	if (cfg.has_confidence)
+		co->confidence = cfg.confidence;
+	if (o->has_alpha)
+		co->alpha = o->alpha;
+	if (o->has_confidence)
+		co->confidence = o->confidence;
+	co->thresholds = thr;
+cleanup:
+	mg_config_release(&cfg);
+	mg_buf_release(&path);
+	mg_git_free(g);
+	return error;
+}
+
+static int read_file(mg_buf *out, const char *path, mg_err *err)
+{
+	char chunk[65536];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t n;
+	int error = 0;
+
+	if (f == NULL)
+		return mg_err_set(err, MG_EIO, "'%s': %s", path,
+		                  strerror(errno));
+	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		error = mg_buf_put(out, chunk, n);
+	if (error == 0 && ferror(f))
+		error = mg_err_set(err, MG_EIO, "'%s': read error", path);
+	else if (error < 0)
+		mg_err_set(err, error,
+		           error == MG_ELIMIT ? "'%s': larger than the input "
+		                                "limit"
+		                              : "'%s': out of memory",
+		           path);
+	if (f != stdin)
+		fclose(f);
+	return error;
+}
+
+/* One side from a Go benchmark file; labelled with the path as given. */
+static int load_file(mg_compare *c, int side, const char *path, mg_err *err)
+{
+	mg_buf text = MG_BUF_INIT(MG_GOBENCH_MAX_INPUT);
+	mg_compare_side_info info = {path, NULL, NULL};
+	mg_gobench *gb = NULL;
+	mg_run run;
+	size_t i, n;
+	int error;
+
+	mg_run_init(&run);
+	error = mg_compare_set_side(c, side, &info, err);
+	if (error == 0)
+		error = read_file(&text, path, err);
+	if (error < 0)
+		goto cleanup;
+	error = mg_gobench_parse(&gb, text.ptr, text.len, path, err);
+	if (error == MG_EINPUT) {
+		/* No results: nothing measured on this side. */
+		char msg[MG_ERR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		mg_err_clear(err);
+		mg_compare_set_missing(c, side);
+		error = mg_compare_add_note(c, err, "%s", msg);
+		goto cleanup;
+	}
+	if (error < 0)
+		goto cleanup;
+	n = mg_gobench_nwarnings(gb);
+	for (i = 0; i < n && i < MAX_SHOWN_WARNINGS; i++)
+		fprintf(stderr, "memgate: %s\n",
+		        mg_gobench_warning_at(gb, i)->msg);
+	if (n + mg_gobench_warnings_dropped(gb) > MAX_SHOWN_WARNINGS)
+		fprintf(stderr, "memgate: %s: %zu more warnings\n", path,
+		        n + mg_gobench_warnings_dropped(gb) -
+		                MAX_SHOWN_WARNINGS);
+	error = mg_gobench_to_run(&run, gb, err);
+	if (error == 0)
+		error = mg_compare_add_run(c, side, &run, 0, err);
+cleanup:
+	mg_gobench_free(gb);
+	mg_run_release(&run);
+	mg_buf_release(&text);
+	return error;
+}
+
+/* Whether the store has runs of revision rev (resolved in g). */
+static bool has_runs(mg_store *st, mg_git *g, const char *project,
+                     const char *rev)
+{
+	mg_oid_hex sha;
+	mg_commit_run *runs = NULL;
+	size_t n = 0;
+
+	if (mg_git_resolve(g, sha, rev, NULL) < 0 ||
+	    mg_store_commit_runs(st, project, sha, &runs, &n, NULL) < 0)
+		return false;
+	mg_commit_run_free(runs, n);
+	return n > 0;
+}
+
+static int load_store(mg_compare *c, const struct opts *o, mg_err *err)
+{
+	mg_compare_source src;
+	mg_ci_env ci;
+	mg_git *g = NULL;
+	mg_store *st = NULL;
+	char *db = NULL, *project = NULL;
+	int error;
+
+	memset(&src, 0, sizeof(src));
+	error = mg_ci_env_read(&ci, err);
+	if (error == 0)
+		error = mg_git_open(&g, ".", err);
+	if (error < 0)
+		goto cleanup;
+	if (o->project)
+		project = mg_strdup(o->project);
+	else if (ci.project)
+		project = mg_strdup(ci.project);
+	else
+		error = mg_cli_default_project(&project, err);
+	if (error == 0 && project == NULL)
+		error = mg_err_set(err, MG_ENOMEM, "out of memory");
+	if (error == 0 && o->db == NULL)
+		error = mg_cli_default_db(&db, err);
+	if (error == 0)
+		error = mg_store_open(&st, o->db ? o->db : db,
+		                      MG_STORE_READONLY, err);
+	if (error < 0)
+		goto cleanup;
+	src.project = project;
+	src.head = o->head ? o->head : "HEAD";
+	src.base = o->base;
+	src.base_ref = o->base_ref;
+	src.max_walk = (size_t)o->max_walk;
+	if (o->pr && ci.pull_request) {
+		if (src.base_ref == NULL && src.base == NULL)
+			src.base_ref = ci.base_ref;
+		/*
+		 * The event's head commit, unless only the checked-out one
+		 * (a pull_request checkout is the merge commit) was measured.
+		 */
+		if (o->head == NULL && ci.head_sha &&
+		    (has_runs(st, g, project, ci.head_sha) ||
+		     !has_runs(st, g, project, "HEAD")))
+			src.head = ci.head_sha;
+	}
+	error = mg_compare_load(c, st, g, &src, err);
+cleanup:
+	mg_store_close(st);
+	mg_git_free(g);
+	mg_ci_env_release(&ci);
+	free(db);
+	free(project);
+	return error;
+}
+
+static int render(const mg_compare *c, const struct opts *o, mg_err *err)
+{
+	mg_buf out = MG_BUF_INIT(MG_BUF_NOLIMIT), sum = MG_BUF_INIT(4096);
+	size_t i;
+	int error;
+
+	switch (o->format) {
+	case MG_FORMAT_MARKDOWN:
+		error = mg_compare_write_markdown(&out, c, (size_t)o->max_bytes,
+		                                  err);
+		break;
+	case MG_FORMAT_JSON:
+		error = mg_compare_write_json(&out, c, err);
+		break;
+	default:
+		error = mg_compare_write_text(&out, c, err);
+	}
+	if (error == 0 && fwrite(out.ptr, 1, out.len, stdout) != out.len)
+		error = mg_err_set(err, MG_EIO, "writing the output: %s",
+		                   strerror(errno));
+	/* Text is benchstat's: say the rest on stderr. */
+	if (error == 0 && o->format == MG_FORMAT_TEXT) {
+		for (i = 0; i < mg_compare_note_count(c); i++)
+			fprintf(stderr, "memgate: note: %s\n",
+			        mg_compare_note_at(c, i));
+		if (mg_compare_verdict(c) == MG_STATS_REGRESSION ||
+		    mg_compare_verdict(c) == MG_STATS_INCONCLUSIVE) {
+			mg_compare_write_summary(&sum, c);
+			fprintf(stderr, "memgate: %s\n", sum.ptr);
+		}
+	}
+	mg_buf_release(&out);
+	mg_buf_release(&sum);
+	return error;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	struct opts o;
+	mg_compare_opts co;
+	mg_compare_thresholds thr;
+	mg_err err = MG_ERR_INIT;
+	mg_compare *c = NULL;
+	bool help = false;
+	int status = MG_EXIT_ERROR, error;
+
+	memset(&o, 0, sizeof(o));
+	o.format = MG_FORMAT_TEXT;
+	mg_compare_thresholds_init(&thr);
+	if (parse_args(&o, argc, argv, &help, &err) < 0) {
+		mg_cli_usage_error("compare", "%s", err.msg);
+		goto cleanup;
+	}
+	if (help) {
+		fputs(usage_text, stdout);
+		status = MG_EXIT_OK;
+		goto cleanup;
+	}
+	error = settings(&o, &co, &thr, &err);
+	if (error == 0)
+		error = mg_compare_new(&c, &co, &err);
+	if (error == 0 && o.nfiles == 2) {
+		error = load_file(c, MG_COMPARE_BASE, o.files[0], &err);
+		if (error == 0)
+			error = load_file(c, MG_COMPARE_HEAD, o.files[1], &err);
+	} else if (error == 0) {
+		error = load_store(c, &o, &err);
+	}
+	if (error == 0)
+		error = mg_compare_run(c, &err);
+	if (error == 0)
+		error = render(c, &o, &err);
+	if (error < 0) {
+		mg_cli_fail(&err);
+		goto cleanup;
+	}
+	status = mg_compare_verdict(c) == MG_STATS_REGRESSION
+	                 ? MG_EXIT_REGRESSION
+	                 : MG_EXIT_OK;
+cleanup:
+	mg_compare_free(c);
+	mg_compare_thresholds_release(&thr);
+	return status;
+}
