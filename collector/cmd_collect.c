@@ -29,6 +29,7 @@
 #include "gitrepo.h"
 #include "log.h"
 #include "measure.h"
+#include "measure_cmd.h"
 #include "store.h"
 #include "upload.h"
 
@@ -478,6 +479,14 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 	        {"timeout", required_argument, NULL, 't'},
 	        {"profile", required_argument, NULL, 'p'},
 	        {"go-profiles", no_argument, NULL, 'g'},
+	        {"measure", required_argument, NULL, MG_MEASURE_OPT_MEASURE},
+	        {"repeat", required_argument, NULL, MG_MEASURE_OPT_REPEAT},
+	        {"name", required_argument, NULL, MG_MEASURE_OPT_NAME},
+	        {"massif", no_argument, NULL, MG_MEASURE_OPT_MASSIF},
+	        {"pprof-url", required_argument, NULL,
+	         MG_MEASURE_OPT_PPROF_URL},
+	        {"pprof-interval", required_argument, NULL,
+	         MG_MEASURE_OPT_PPROF_INTERVAL},
 	        {"range", required_argument, NULL, 'r'},
 	        {"last", required_argument, NULL, 'l'},
 	        {"all-parents", no_argument, NULL, 'a'},
@@ -524,6 +533,14 @@ static int parse_args(struct collect *c, int argc, char **argv, mg_err *err,
 			break;
 		case 'g':
 			c->mo.go_profiles = true;
+			break;
+		case MG_MEASURE_OPT_MEASURE:
+		case MG_MEASURE_OPT_REPEAT:
+		case MG_MEASURE_OPT_NAME:
+		case MG_MEASURE_OPT_MASSIF:
+		case MG_MEASURE_OPT_PPROF_URL:
+		case MG_MEASURE_OPT_PPROF_INTERVAL:
+			error = mg_measure_cmd_option(&c->mo, o, optarg, err);
 			break;
 		case 'r':
 			c->range = optarg;
@@ -706,6 +723,7 @@ int cmd_collect(int argc, char **argv)
 	}
 	if (help) {
 		fputs(usage_text, stdout);
+		fputs(mg_measure_cmd_usage, stdout);
 		status = MG_EXIT_OK;
 		goto cleanup;
 	}

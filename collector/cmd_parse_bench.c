@@ -1,8 +1,11 @@
 /*
- * cmd_parse_bench.c - `memgate parse-bench`: read Go benchmark output
- * (go test -bench text or go test -json) with lib/gobench and print what
- * was read, so a user can see exactly which samples memgate would store:
- * one JSON record per sample, or a per-benchmark summary.
+ * cmd_parse_bench.c - `memgate parse-bench`: read benchmark results and
+ * print what was read, so a user can see exactly which samples memgate
+ * would store: one JSON record per sample, or a per-benchmark summary.
+ * Go benchmark output (go test -bench text or go test -json) is read
+ * with lib/gobench; Google Benchmark JSON (lib/gbench), memgate metrics
+ * documents and Bencher Metric Format (lib/metrics) and massif output
+ * files (lib/massif) are read into an mg_run and printed from there.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,20 +14,39 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "gbench.h"
 #include "gobench.h"
+#include "massif.h"
+#include "metrics.h"
+#include "run.h"
 
 static const char usage_text[] =
-        "usage: memgate parse-bench [--format text|json] FILE...\n\n"
-        "Reads Go benchmark output, as printed by `go test -bench` or\n"
-        "`go test -bench -json`, and prints what memgate reads from it.\n"
+        "usage: memgate parse-bench [--format text|json]\n"
+        "                           [--input go|gbench|metrics|bmf|massif] "
+        "FILE...\n\n"
+        "Reads benchmark results and prints what memgate reads from them.\n"
         "FILE '-' is standard input.\n\n"
+        "  --input go       Go benchmark output, as printed by `go test\n"
+        "                   -bench` or `go test -bench -json`\n"
+        "  --input gbench   Google Benchmark JSON "
+        "(--benchmark_format=json)\n"
+        "  --input metrics  a memgate metrics document\n"
+        "                   (schema/metrics.schema.json)\n"
+        "  --input bmf      Bencher Metric Format JSON\n"
+        "  --input massif   a valgrind massif output file: samples\n"
+        "                   peak-heap-B and peak-total-B of a benchmark\n"
+        "                   named after the profiled command\n"
+        "  Without --input each file's format is guessed from its "
+        "content.\n\n"
         "  --format text  a summary per benchmark and unit: n, median, min "
         "and\n"
         "                 max of its samples (the default)\n"
         "  --format json  an array with one record per sample: file, line,\n"
         "                 name, procs, iterations, unit, value, package and\n"
         "                 config; NaN and infinite values are the strings\n"
-        "                 \"NaN\", \"+Inf\" and \"-Inf\"\n\n"
+        "                 \"NaN\", \"+Inf\" and \"-Inf\"; line is 0 for "
+        "formats\n"
+        "                 other than go\n\n"
         "Malformed benchmark lines are reported on stderr as warnings\n"
         "(\"memgate: warning: FILE:LINE: ...\") and the rest is read.\n"
         "Exit status: 0 ok, 2 when a file cannot be read or holds no\n"
@@ -111,21 +133,76 @@ static void put_json_number(FILE *out, double v)
 		fputs(fmt_double(buf, v), out);
 }
 
-static void print_json(FILE *out, mg_gobench **gbs, size_t ngb)
+enum input_kind {
+	INPUT_AUTO,
+	INPUT_GO,
+	INPUT_GBENCH,
+	INPUT_METRICS,
+	INPUT_BMF,
+	INPUT_MASSIF,
+};
+
+/* One input file: Go results, or a run read from another format. */
+struct input {
+	mg_gobench *gb; /* INPUT_GO */
+	mg_run *run;    /* every other format */
+	char *name;     /* file name for messages and records */
+};
+
+static void print_run_json(FILE *out, const struct input *in, const char **sep)
+{
+	size_t i, k;
+
+	for (i = 0; i < in->run->nsamples; i++) {
+		const mg_sample *s = &in->run->samples[i];
+		const mg_bench *b = &in->run->benches[s->bench];
+
+		fprintf(out, "%s\n{\"file\": ", *sep);
+		*sep = ",";
+		put_json_string(out, in->name);
+		fputs(", \"line\": 0, \"name\": ", out);
+		put_json_string(out, b->name);
+		fprintf(out,
+		        ", \"procs\": %d, \"iterations\": %lld, \"unit\": ",
+		        b->procs, (long long)s->iterations);
+		put_json_string(out, s->unit);
+		fputs(", \"value\": ", out);
+		put_json_number(out, s->value);
+		fputs(", \"package\": ", out);
+		put_json_string(out, b->package);
+		fputs(", \"config\": {", out);
+		for (k = 0; k < b->nconfig; k++) {
+			if (k > 0)
+				fputs(", ", out);
+			put_json_string(out, b->config[k].key);
+			fputs(": ", out);
+			put_json_string(out, b->config[k].value);
+		}
+		fputs("}}", out);
+	}
+}
+
+static void print_json(FILE *out, struct input *ins, size_t ngb)
 {
 	const char *sep = "";
 	size_t f, i, j, k;
 
 	fputs("[", out);
 	for (f = 0; f < ngb; f++) {
-		for (i = 0; i < mg_gobench_count(gbs[f]); i++) {
+		mg_gobench *gbs_f = ins[f].gb;
+
+		if (ins[f].run != NULL) {
+			print_run_json(out, &ins[f], &sep);
+			continue;
+		}
+		for (i = 0; i < mg_gobench_count(gbs_f); i++) {
 			const mg_gobench_result *r =
-			        mg_gobench_result_at(gbs[f], i);
+			        mg_gobench_result_at(gbs_f, i);
 
 			for (j = 0; j < r->nvalues; j++) {
 				fprintf(out, "%s\n{\"file\": ", sep);
 				sep = ",";
-				put_json_string(out, mg_gobench_name(gbs[f]));
+				put_json_string(out, mg_gobench_name(gbs_f));
 				fprintf(out,
 				        ", \"line\": %zu, \"name\": ", r->line);
 				put_json_string(out, r->name);
@@ -300,7 +377,27 @@ static void full_name(char *buf, size_t size, const struct group *g)
 		snprintf(buf, size, "%s", g->name);
 }
 
-static int print_text(FILE *out, mg_gobench **gbs, size_t ngb)
+/* Group the samples of a run: a result view of its benchmark. */
+static int groups_add_run(struct groups *gs, const mg_run *run)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < run->nsamples && error == 0; i++) {
+		const mg_sample *s = &run->samples[i];
+		const mg_bench *b = &run->benches[s->bench];
+		mg_gobench_result r;
+
+		memset(&r, 0, sizeof(r));
+		r.name = b->name;
+		r.package = b->package;
+		r.procs = b->procs;
+		error = groups_add(gs, &r, s->unit, s->value);
+	}
+	return error;
+}
+
+static int print_text(FILE *out, struct input *ins, size_t ngb)
 {
 	struct groups gs = {NULL, 0, 0, NULL, 0};
 	const char *pkg = NULL;
@@ -308,15 +405,21 @@ static int print_text(FILE *out, mg_gobench **gbs, size_t ngb)
 	size_t f, i, j, width = 4, uwidth = 4;
 	int error = 0;
 
-	for (f = 0; f < ngb && error == 0; f++)
-		for (i = 0; i < mg_gobench_count(gbs[f]) && error == 0; i++) {
+	for (f = 0; f < ngb && error == 0; f++) {
+		if (ins[f].run != NULL) {
+			error = groups_add_run(&gs, ins[f].run);
+			continue;
+		}
+		for (i = 0; i < mg_gobench_count(ins[f].gb) && error == 0;
+		     i++) {
 			const mg_gobench_result *r =
-			        mg_gobench_result_at(gbs[f], i);
+			        mg_gobench_result_at(ins[f].gb, i);
 
 			for (j = 0; j < r->nvalues && error == 0; j++)
 				error = groups_add(&gs, r, r->values[j].unit,
 				                   r->values[j].value);
 		}
+	}
 	if (error < 0) {
 		groups_release(&gs);
 		return error;
@@ -374,18 +477,103 @@ static void print_warnings(const mg_gobench *gb)
 		        mg_gobench_name(gb), mg_gobench_warnings_dropped(gb));
 }
 
+static int input_parse(const char *s)
+{
+	static const char *const names[] = {"go", "gbench", "metrics", "bmf",
+	                                    "massif"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0)
+			return INPUT_GO + (int)i;
+	return -1;
+}
+
+/*
+ * Guess a file's format: massif files start with "desc:"; go test -json
+ * is JSON objects with an "Action" member on the first line; the JSON
+ * documents are told apart by their marker members; the rest is Go text.
+ */
+static int input_detect(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	size_t first = nl != NULL ? (size_t)(nl - data) : len;
+
+	if (len >= 5 && memcmp(data, "desc:", 5) == 0)
+		return INPUT_MASSIF;
+	if (memmem(data, first, "\"Action\"", 8) != NULL)
+		return INPUT_GO;
+	if (mg_metrics_sniff(data, len))
+		return INPUT_METRICS;
+	if (mg_gbench_sniff(data, len))
+		return INPUT_GBENCH;
+	if (mg_metrics_bmf_sniff(data, len))
+		return INPUT_BMF;
+	return INPUT_GO;
+}
+
+/* Read data of the given kind into in (a run for non-Go formats). */
+static int input_read(struct input *in, int kind, const mg_buf *data,
+                      mg_err *err)
+{
+	mg_massif *m = NULL;
+	int error;
+
+	if (kind == INPUT_AUTO)
+		kind = input_detect(data->ptr, data->len);
+	if (kind == INPUT_GO)
+		return mg_gobench_parse(&in->gb, data->ptr, data->len, in->name,
+		                        err);
+	in->run = calloc(1, sizeof(*in->run));
+	if (in->run == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	mg_run_init(in->run);
+	switch (kind) {
+	case INPUT_GBENCH:
+		error = mg_gbench_to_run(in->run, data->ptr, data->len,
+		                         in->name, NULL, err);
+		break;
+	case INPUT_METRICS:
+		error = mg_metrics_to_run(in->run, data->ptr, data->len,
+		                          in->name, err);
+		break;
+	case INPUT_BMF:
+		error = mg_metrics_bmf_to_run(in->run, data->ptr, data->len,
+		                              in->name, err);
+		break;
+	default:
+		error = mg_massif_parse(&m, data->ptr, data->len, in->name,
+		                        err);
+		if (error == 0)
+			error = mg_massif_add_to_run(in->run, m,
+			                             mg_massif_cmd(m)[0] != '\0'
+			                                     ? mg_massif_cmd(m)
+			                                     : in->name,
+			                             0, NULL, 0, err);
+		mg_massif_free(m);
+		break;
+	}
+	/* As for Go input: an input without results is a mistake. */
+	if (error == 0 && in->run->nsamples == 0)
+		error = mg_err_set(err, MG_EINPUT, "%s: no benchmark results",
+		                   in->name);
+	return error;
+}
+
 int cmd_parse_bench(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	        {"format", required_argument, NULL, 'f'},
+	        {"input", required_argument, NULL, 'i'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
 	mg_err err = MG_ERR_INIT;
-	mg_gobench **gbs = NULL;
+	struct input *gbs = NULL;
 	mg_buf data = MG_BUF_INIT(MG_GOBENCH_MAX_INPUT);
 	size_t i, ngb = 0;
 	int c, format = MG_FORMAT_TEXT, status = MG_EXIT_ERROR, error;
+	int kind = INPUT_AUTO;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -399,6 +587,15 @@ int cmd_parse_bench(int argc, char **argv)
 				        "parse-bench",
 				        "--format must be text or json, not "
 				        "'%s'",
+				        optarg);
+			break;
+		case 'i':
+			kind = input_parse(optarg);
+			if (kind < 0)
+				return mg_cli_usage_error(
+				        "parse-bench",
+				        "--input must be go, gbench, metrics, "
+				        "bmf or massif, not '%s'",
 				        optarg);
 			break;
 		case 'h':
@@ -420,17 +617,23 @@ int cmd_parse_bench(int argc, char **argv)
 		const char *path = argv[i];
 
 		mg_buf_reset(&data);
+		gbs[ngb].name =
+		        mg_strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+		if (gbs[ngb].name == NULL) {
+			mg_err_set(&err, MG_ENOMEM, "out of memory");
+			mg_cli_fail(&err);
+			goto cleanup;
+		}
+		ngb++;
 		error = read_input(&data, path, &err);
 		if (error == 0)
-			error = mg_gobench_parse(
-			        &gbs[ngb], data.ptr, data.len,
-			        strcmp(path, "-") == 0 ? "<stdin>" : path,
-			        &err);
+			error = input_read(&gbs[ngb - 1], kind, &data, &err);
 		if (error < 0) {
 			mg_cli_fail(&err);
 			goto cleanup;
 		}
-		print_warnings(gbs[ngb++]);
+		if (gbs[ngb - 1].gb != NULL)
+			print_warnings(gbs[ngb - 1].gb);
 	}
 	mg_buf_release(&data);
 	if (format == MG_FORMAT_JSON) {
@@ -449,8 +652,13 @@ int cmd_parse_bench(int argc, char **argv)
 
 cleanup:
 	mg_buf_release(&data);
-	for (i = 0; i < ngb; i++)
-		mg_gobench_free(gbs[i]);
+	for (i = 0; i < ngb; i++) {
+		mg_gobench_free(gbs[i].gb);
+		if (gbs[i].run != NULL)
+			mg_run_release(gbs[i].run);
+		free(gbs[i].run);
+		free(gbs[i].name);
+	}
 	free(gbs);
 	return status;
 }

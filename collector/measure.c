@@ -10,6 +10,7 @@
 #include "gobench.h"
 #include "log.h"
 #include "measure.h"
+#include "measure_cmd.h"
 #include "pprof.h"
 #include "proc.h"
 
@@ -328,6 +329,14 @@ int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
 		if (error < 0 || !ok)
 			goto cleanup;
 	}
+	if (o->measure || o->repeat || o->measure_name || o->massif ||
+	    o->pprof_url) {
+		error = mg_measure_command(run, dir, o, err);
+		if (error < 0 || run->status != MG_RUN_OK)
+			goto cleanup;
+		/* --profile files the measured command wrote, as below. */
+		goto profiles;
+	}
 	if (o->go_profiles) {
 		error = measure_go_profiles(run, dir, o, bench, err);
 		goto cleanup;
@@ -343,6 +352,7 @@ int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
 		mg_err_clear(err);
 		goto cleanup;
 	}
+profiles:
 	for (i = 0; error == 0 && i < o->nprofiles; i++) {
 		mg_buf path = MG_BUF_INIT(8192);
 		const char *p = o->profiles[i].path;

@@ -34,6 +34,13 @@ typedef struct mg_measure_opts {
 	size_t nprofiles;
 	bool go_profiles; /* per-package -memprofile and -cpuprofile */
 	bool tee;         /* copy the commands' output to stderr */
+	/* --measure (measure_cmd.h): bench_cmd is any command */
+	bool measure;                  /* measure bench_cmd, no Go parsing */
+	int repeat;                    /* repetitions, 0: 1 */
+	const char *measure_name;      /* benchmark name, NULL: the command */
+	bool massif;                   /* run it under valgrind's massif */
+	const char *pprof_url;         /* heap profile endpoint, NULL: none */
+	int64_t pprof_interval_ms;     /* 0: MG_MEASURE_PPROF_INTERVAL_MS */
 	volatile sig_atomic_t *cancel; /* set by a SIGINT handler */
 } mg_measure_opts;
 
