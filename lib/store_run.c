@@ -463,7 +463,14 @@ static int update_history(mg_store *st, const mg_run *run, int64_t run_id,
 	                               err)) < 0 ||
 	    (error = mg_store__prepare(
 	             st, &vals,
-	             "SELECT s.value FROM runs r JOIN samples s ON s.run_id = "
+	             /*
+	              * CROSS JOIN keeps runs (few per commit) as the outer
+	              * loop: otherwise SQLite may scan every sample of the
+	              * benchmark across all runs, making ingest slower as the
+	              * database grows.
+	              */
+	             "SELECT s.value FROM runs r CROSS JOIN samples s ON "
+	             "s.run_id = "
 	             "r.id AND s.benchmark_id = ?3 AND s.unit = ?4 WHERE "
 	             "r.commit_id = ?1 AND r.branch = ?2 AND r.status = 'ok'",
 	             err)) < 0 ||
