@@ -287,3 +287,44 @@ void mg_store_fail_after(mg_store *st, int n)
 {
 	st->fail_after = n;
 }
+
+int mg_store_backup(mg_store *st, const char *dest_path, mg_err *err)
+{
+	sqlite3 *dest = NULL;
+	sqlite3_backup *b = NULL;
+	int rc, error = 0;
+
+	if (sqlite3_open_v2(dest_path, &dest,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                    NULL) != SQLITE_OK) {
+		error = mg_err_set(
+		        err, MG_EIO, "%s: cannot open: %s", dest_path,
+		        dest ? sqlite3_errmsg(dest) : "out of memory");
+		goto cleanup;
+	}
+	b = sqlite3_backup_init(dest, "main", st->db, "main");
+	if (b == NULL) {
+		error = mg_err_set(err, MG_EDB, "%s: backup: %s", dest_path,
+		                   sqlite3_errmsg(dest));
+		goto cleanup;
+	}
+	/*
+	 * Copy in steps of 256 pages: between steps a writer (a running
+	 * server) may commit, and the backup then restarts from the new
+	 * state, so the copy is always one consistent snapshot.
+	 */
+	do {
+		rc = sqlite3_backup_step(b, 256);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	if (rc != SQLITE_DONE)
+		error = mg_err_set(err, MG_EDB, "%s: backup: %s", dest_path,
+		                   sqlite3_errstr(rc));
+cleanup:
+	if (b && sqlite3_backup_finish(b) != SQLITE_OK && error == 0)
+		error = mg_err_set(err, MG_EDB, "%s: backup: %s", dest_path,
+		                   sqlite3_errmsg(dest));
+	sqlite3_close(dest);
+	return error;
+}

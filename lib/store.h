@@ -143,6 +143,13 @@ void mg_run_summary_free(mg_run_summary *runs, size_t n);
 int mg_store_has_run(mg_store *st, const mg_run *probe, bool *out, mg_err *err);
 
 /*
+ * Copy the whole database into dest_path (created or overwritten) with
+ * SQLite's online backup: a consistent snapshot even while another
+ * process (the server) keeps writing.
+ */
+int mg_store_backup(mg_store *st, const char *dest_path, mg_err *err);
+
+/*
  * Test hook (fault injection, as SQLite's and curl's test suites do):
  * make the nth sqlite3_step() from now fail with MG_EDB; 0 disables.
  */

@@ -725,6 +725,76 @@ static void test_list_and_has_run(void **state)
 	mg_store_close(st);
 }
 
+/*
+ * A backup taken while another process keeps writing is a consistent
+ * database: integrity_check ok, and its runs are whole.
+ */
+static void test_backup_while_writing(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	char *copy = mgt_path(f->dir, "copy.db");
+	mg_run run;
+	int64_t id, runs, samples;
+	pid_t pid;
+	int i, status;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&run, SHA_A, 1000, "main", 10, 3);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		mg_store *w = NULL;
+		int rc = mg_store_open(&w, f->db, 0, &err);
+
+		for (i = 0; rc == 0 && i < 40; i++) {
+			char sha[41];
+
+			snprintf(sha, sizeof(sha), "%040d", i + 7);
+			make_run(&run, sha, 2000 + i, "main", 10, 3);
+			rc = mg_store_add_run(w, &run, &id, NULL, &err);
+			mg_run_release(&run);
+		}
+		mg_store_close(w);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	for (i = 0; i < 5; i++)
+		assert_int_equal(mg_store_backup(st, copy, &err), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	mg_store_close(st);
+
+	runs = count_rows(copy, "runs");
+	samples = count_rows(copy, "samples");
+	assert_true(runs >= 1 && runs <= 41);
+	assert_int_equal(samples, runs * 9);
+	{
+		sqlite3 *conn;
+		sqlite3_stmt *stmt;
+
+		assert_int_equal(sqlite3_open(copy, &conn), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(conn,
+		                                    "PRAGMA integrity_check",
+		                                    -1, &stmt, NULL),
+		                 SQLITE_OK);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(stmt, 0),
+		                    "ok");
+		sqlite3_finalize(stmt);
+		sqlite3_close(conn);
+	}
+	/* The copy opens as a memgate store of the current version. */
+	assert_int_equal(mg_store_open(&st, copy, 0, &err), 0);
+	assert_int_equal(mg_store_schema_version(st), mg_migrations_count);
+	mg_store_close(st);
+	assert_int_equal(mg_store_open(&st, "/nonexistent/dir/x.db", 0, &err),
+	                 MG_EDB);
+	free(copy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +816,8 @@ int main(void)
 	                test_history_plan_is_index_range_scan, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_writers, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_backup_while_writing,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_list_and_has_run, setup,
 	                                        teardown),
 	};
