@@ -13,7 +13,9 @@ packages=(
 	libssl-dev libinih-dev
 	# tests: unit tests, real Go benchmarks and profiles, fuzzing, style
 	libcmocka-dev golang-go clang libclang-rt-14-dev clang-format
-	python3 python3-jsonschema valgrind sqlite3
+	python3 python3-jsonschema python3-yaml valgrind sqlite3
+	# the dashboard's browser test (tests/it/dashboard_browser.sh)
+	chromium
 )
 
 missing=()

@@ -1,30 +1,16 @@
 #!/usr/bin/env bash
-# README command 1: install what is missing, build, and run the main job.
-# Until the full demo exists this is the collector's smoke job: a real Go
-# module is benchmarked with -benchmem and -memprofile, and memgate reads
-# the benchmark output (parse-bench) and the heap profile (top), then
-# stores the schema in a fresh database.
+# README command 1: install what is missing, build, and run the main job:
+# the demo (deploy/demo.sh), the whole memgate loop on the bundled example
+# Go module (examples/cihelpers): a throwaway history with one memory
+# regression and one improvement, measured by `memgate collect`, uploaded
+# to a memgate-server left running on 127.0.0.1:8080, the pull-request
+# comments `memgate compare` would post and the change points `memgate
+# history --detect` finds. Arguments go to demo.sh (--stop: stop the
+# server at the end; MEMGATE_DEMO_PORT: another port).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/deploy/install-deps.sh"
 dir=$("$root/deploy/build.sh" | tail -n 1)
-memgate="$dir/collector/memgate"
-work="${MEMGATE_WORK:-$root/build/smoke}"
-rm -rf "$work"
-mkdir -p "$work"
-cp -r "$root/deploy/smoke/." "$work/"
-
-echo "== memgate --version"
-"$memgate" --version
-
-echo "== go test -bench (real Go benchmarks of deploy/smoke)"
-(cd "$work" && GOFLAGS=-mod=mod go test -run '^$' -bench . -benchmem \
-	-count 3 -benchtime 2000x -memprofile mem.pprof . | tee bench.txt)
-
-echo "== memgate parse-bench --format text bench.txt"
-"$memgate" parse-bench --format text "$work/bench.txt"
-
-echo "== memgate top --sample-index alloc_space mem.pprof"
-"$memgate" top --sample-index alloc_space -n 10 "$work/mem.pprof"
-
-echo "== smoke job done: outputs in $work"
+export MEMGATE_BIN="$dir/collector/memgate"
+export MEMGATE_SERVER_BIN="$dir/server/memgate-server"
+exec "$root/deploy/demo.sh" "$@"

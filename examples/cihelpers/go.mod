@@ -1,0 +1,3 @@
+module example.com/cihelpers
+
+go 1.19

@@ -1,0 +1,957 @@
+/*
+ * store_server.c - the store queries of memgate-server: projects, API
+ * tokens (SHA-256 only), commits of a branch, benchmarks of a project,
+ * profile bytes, figures for /metrics, and a busy handler that tells the
+ * server a lock wait ran out (so it answers 503, not 500).
+ */
+#include <stdint.h>
+#include <sys/stat.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "buf.h"
+#include "store_int.h"
+
+/* Copy a text column into *field (NULL stays NULL); 0 or MG_ENOMEM. */
+static int col_dup(char **field, sqlite3_stmt *stmt, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(stmt, col);
+
+	*field = NULL;
+	if (s == NULL)
+		return 0;
+	*field = mg_strdup(s);
+	return *field ? 0 : MG_ENOMEM;
+}
+
+static int oom(mg_err *err)
+{
+	return mg_err_set(err, MG_ENOMEM, "out of memory");
+}
+
+/*
+ * Grow an array of `size`-byte items to hold one more; *cap doubles from
+ * 16. New items are zeroed. 0 or MG_ENOMEM.
+ */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(*arr, ncap * size);
+	if (p == NULL)
+		return MG_ENOMEM;
+	memset((char *)p + *cap * size, 0, (ncap - *cap) * size);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static void hex_encode(char *out, const unsigned char *in, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void sha256_hex(char out[65], const void *data, size_t len)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(out, md, 32);
+}
+
+/* ---- projects ----------------------------------------------------------- */
+
+static int check_project_name(const char *name, mg_err *err)
+{
+	size_t n = name ? strlen(name) : 0;
+	size_t i;
+
+	if (n == 0)
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'name': project name is empty");
+	if (n > MG_STORE_MAX_PROJECT_NAME)
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'name': project name longer than %d "
+		                  "bytes",
+		                  MG_STORE_MAX_PROJECT_NAME);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return mg_err_set(err, MG_EINPUT,
+			                  "field 'name': control character in "
+			                  "project name");
+	return 0;
+}
+
+int mg_store_project_add(mg_store *st, const char *name, const char *clone_url,
+                         const char *default_branch, int64_t *id_out,
+                         mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	error = check_project_name(name, err);
+	if (error < 0)
+		return error;
+	if (default_branch && default_branch[0] == '\0')
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'default_branch': empty");
+	error = mg_store__prepare(st, &stmt,
+	                          "INSERT INTO projects(name, clone_url, "
+	                          "default_branch, created_at) VALUES (?1, ?2, "
+	                          "coalesce(?3, 'main'), ?4) ON CONFLICT(name) "
+	                          "DO NOTHING RETURNING id",
+	                          err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, name);
+	mg_store__bind_text(stmt, 2, clone_url);
+	mg_store__bind_text(stmt, 3, default_branch);
+	sqlite3_bind_int64(stmt, 4, mg_store__now_ms());
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else if (rc != SQLITE_ROW)
+		error = mg_err_set(err, MG_ECONFLICT,
+		                   "project '%s' already exists", name);
+	else if (id_out)
+		*id_out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+void mg_project_info_release(mg_project_info *p)
+{
+	if (p == NULL)
+		return;
+	free(p->name);
+	free(p->clone_url);
+	free(p->default_branch);
+	memset(p, 0, sizeof(*p));
+}
+
+void mg_project_info_free(mg_project_info *p, size_t n)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		mg_project_info_release(&p[i]);
+	free(p);
+}
+
+/*
+ * The run figures come from runs_by_project_time, so a project's row
+ * costs one index range, not a scan of runs.
+ */
+static const char project_sql[] =
+        "SELECT p.id, p.name, p.clone_url, p.default_branch, p.created_at, "
+        "(SELECT count(*) FROM runs r WHERE r.project_id = p.id), "
+        "(SELECT max(stored_at) FROM runs r WHERE r.project_id = p.id) "
+        "FROM projects p";
+
+static int project_row(mg_project_info *p, sqlite3_stmt *stmt)
+{
+	p->id = sqlite3_column_int64(stmt, 0);
+	p->created_at = sqlite3_column_int64(stmt, 4);
+	p->nruns = sqlite3_column_int64(stmt, 5);
+	p->last_run_at = sqlite3_column_int64(stmt, 6);
+	if (col_dup(&p->name, stmt, 1) < 0 ||
+	    col_dup(&p->clone_url, stmt, 2) < 0 ||
+	    col_dup(&p->default_branch, stmt, 3) < 0)
+		return MG_ENOMEM;
+	return 0;
+}
+
+int mg_store_project_get(mg_store *st, const char *name, mg_project_info *out,
+                         mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_project_info p;
+	char sql[sizeof(project_sql) + 32];
+	int rc, error;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(sql, sizeof(sql), "%s WHERE p.name = ?1", project_sql);
+	error = mg_store__prepare(st, &stmt, sql, err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, name);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else if (rc != SQLITE_ROW)
+		error = mg_err_set(err, MG_ENOTFOUND, "project '%s' not found",
+		                   name);
+	else if (project_row(&p, stmt) < 0)
+		error = oom(err);
+	sqlite3_finalize(stmt);
+	if (error < 0)
+		mg_project_info_release(&p);
+	else
+		*out = p;
+	return error;
+}
+
+int mg_store_project_list(mg_store *st, mg_project_info **out, size_t *n_out,
+                          mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_project_info *arr = NULL;
+	char sql[sizeof(project_sql) + 32];
+	size_t n = 0, cap = 0;
+	int rc, error;
+
+	snprintf(sql, sizeof(sql), "%s ORDER BY p.name", project_sql);
+	error = mg_store__prepare(st, &stmt, sql, err);
+	if (error < 0)
+		return error;
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0 ||
+		    project_row(&arr[n++], stmt) < 0) {
+			error = oom(err);
+			goto cleanup;
+		}
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	*out = arr;
+	*n_out = n;
+	arr = NULL;
+	n = 0;
+cleanup:
+	mg_project_info_free(arr, n);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+/* Resolve a project name to its id and default branch (may be NULL). */
+static int project_id(mg_store *st, const char *name, int64_t *id,
+                      char **default_branch, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error = 0;
+
+	error = mg_store__prepare(st, &stmt,
+	                          "SELECT id, default_branch FROM projects "
+	                          "WHERE name = ?1",
+	                          err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, name);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0) {
+		error = rc;
+	} else if (rc != SQLITE_ROW) {
+		error = mg_err_set(err, MG_ENOTFOUND, "project '%s' not found",
+		                   name);
+	} else {
+		*id = sqlite3_column_int64(stmt, 0);
+		if (default_branch && col_dup(default_branch, stmt, 1) < 0)
+			error = oom(err);
+	}
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+/* ---- tokens ------------------------------------------------------------- */
+
+int mg_store_token_create(mg_store *st, const char *project, const char *label,
+                          char token_out[MG_TOKEN_LEN + 1], int64_t *id_out,
+                          mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	unsigned char raw[32];
+	char token[MG_TOKEN_LEN + 1], hash[65];
+	int64_t pid = 0;
+	int error;
+
+	if (label && strlen(label) > MG_TOKEN_MAX_LABEL)
+		return mg_err_set(err, MG_EINPUT,
+		                  "field 'label': longer than %d bytes",
+		                  MG_TOKEN_MAX_LABEL);
+	error = project_id(st, project, &pid, NULL, err);
+	if (error < 0)
+		return error;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return mg_err_set(err, MG_EINTERNAL,
+		                  "no random bytes for a token (OpenSSL "
+		                  "RAND_bytes failed)");
+	memcpy(token, MG_TOKEN_PREFIX, sizeof(MG_TOKEN_PREFIX) - 1);
+	hex_encode(token + sizeof(MG_TOKEN_PREFIX) - 1, raw, sizeof(raw));
+	sha256_hex(hash, token, MG_TOKEN_LEN);
+	error = mg_store__prepare(st, &stmt,
+	                          "INSERT INTO api_tokens(project_id, "
+	                          "token_sha256, label, created_at) VALUES "
+	                          "(?1, ?2, ?3, ?4) RETURNING id",
+	                          err);
+	if (error < 0)
+		goto cleanup;
+	sqlite3_bind_int64(stmt, 1, pid);
+	mg_store__bind_text(stmt, 2, hash);
+	mg_store__bind_text(stmt, 3, label);
+	sqlite3_bind_int64(stmt, 4, mg_store__now_ms());
+	error = mg_store__step(st, stmt, err);
+	if (error == SQLITE_ROW) {
+		if (id_out)
+			*id_out = sqlite3_column_int64(stmt, 0);
+		memcpy(token_out, token, sizeof(token));
+		error = 0;
+	} else if (error >= 0) {
+		error = mg_err_set(err, MG_EINTERNAL, "token insert: no id");
+	}
+cleanup:
+	sqlite3_finalize(stmt);
+	/* The token must not outlive this call anywhere but in token_out. */
+	memset(token, 0, sizeof(token));
+	memset(raw, 0, sizeof(raw));
+	return error;
+}
+
+void mg_token_info_release(mg_token_info *t)
+{
+	if (t == NULL)
+		return;
+	free(t->project);
+	free(t->label);
+	memset(t, 0, sizeof(*t));
+}
+
+void mg_token_info_free(mg_token_info *t, size_t n)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		mg_token_info_release(&t[i]);
+	free(t);
+}
+
+static const char token_sql[] =
+        "SELECT t.id, t.project_id, p.name, t.label, t.created_at, "
+        "t.revoked_at, t.last_used_at FROM api_tokens t JOIN projects p ON "
+        "p.id = t.project_id";
+
+static int token_row(mg_token_info *t, sqlite3_stmt *stmt)
+{
+	t->id = sqlite3_column_int64(stmt, 0);
+	t->project_id = sqlite3_column_int64(stmt, 1);
+	t->created_at = sqlite3_column_int64(stmt, 4);
+	t->revoked_at = sqlite3_column_int64(stmt, 5);
+	t->last_used_at = sqlite3_column_int64(stmt, 6);
+	if (col_dup(&t->project, stmt, 2) < 0 ||
+	    col_dup(&t->label, stmt, 3) < 0)
+		return MG_ENOMEM;
+	return 0;
+}
+
+int mg_store_token_list(mg_store *st, const char *project, mg_token_info **out,
+                        size_t *n_out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_token_info *arr = NULL;
+	char sql[sizeof(token_sql) + 64];
+	size_t n = 0, cap = 0;
+	int rc, error;
+
+	snprintf(sql, sizeof(sql),
+	         "%s WHERE ?1 IS NULL OR p.name = ?1 "
+	         "ORDER BY t.id",
+	         token_sql);
+	error = mg_store__prepare(st, &stmt, sql, err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, project);
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0 ||
+		    token_row(&arr[n++], stmt) < 0) {
+			error = oom(err);
+			goto cleanup;
+		}
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	*out = arr;
+	*n_out = n;
+	arr = NULL;
+	n = 0;
+cleanup:
+	mg_token_info_free(arr, n);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+int mg_store_token_revoke(mg_store *st, int64_t id, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int error;
+
+	error = mg_store__prepare(st, &stmt,
+	                          "UPDATE api_tokens SET revoked_at = "
+	                          "coalesce(revoked_at, ?2) WHERE id = ?1",
+	                          err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, mg_store__now_ms());
+	error = mg_store__exec_stmt(st, stmt, err);
+	if (error == 0 && sqlite3_changes(st->db) == 0)
+		error = mg_err_set(err, MG_ENOTFOUND, "token %lld not found",
+		                   (long long)id);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+static bool token_well_formed(const char *token)
+{
+	size_t i, plen = sizeof(MG_TOKEN_PREFIX) - 1;
+
+	if (token == NULL || strlen(token) != MG_TOKEN_LEN ||
+	    strncmp(token, MG_TOKEN_PREFIX, plen) != 0)
+		return false;
+	for (i = plen; i < MG_TOKEN_LEN; i++)
+		if (!((token[i] >= '0' && token[i] <= '9') ||
+		      (token[i] >= 'a' && token[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int mg_store_token_verify(mg_store *st, const char *token, mg_token_info *out,
+                          mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_token_info t;
+	char hash[65], sql[sizeof(token_sql) + 64];
+	int rc, error = 0;
+
+	memset(&t, 0, sizeof(t));
+	/*
+	 * The lookup is by hash: the database compares digests, never the
+	 * secret, so its timing reveals nothing usable about the token.
+	 */
+	if (!token_well_formed(token))
+		return mg_err_set(err, MG_EAUTH, "invalid or revoked token");
+	sha256_hex(hash, token, MG_TOKEN_LEN);
+	snprintf(sql, sizeof(sql), "%s WHERE t.token_sha256 = ?1", token_sql);
+	error = mg_store__prepare(st, &stmt, sql, err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, hash);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else if (rc != SQLITE_ROW ||
+	         sqlite3_column_type(stmt, 5) != SQLITE_NULL)
+		error = mg_err_set(err, MG_EAUTH, "invalid or revoked token");
+	else if (token_row(&t, stmt) < 0)
+		error = oom(err);
+	sqlite3_finalize(stmt);
+	if (error < 0)
+		mg_token_info_release(&t);
+	else
+		*out = t;
+	return error;
+}
+
+int mg_store_token_touch(mg_store *st, int64_t id, int64_t now_ms, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int error;
+
+	error = mg_store__prepare(st, &stmt,
+	                          "UPDATE api_tokens SET last_used_at = ?2 "
+	                          "WHERE id = ?1 AND (last_used_at IS NULL OR "
+	                          "last_used_at < ?2 - 60000)",
+	                          err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now_ms);
+	error = mg_store__exec_stmt(st, stmt, err);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+/* ---- commits and benchmarks -------------------------------------------- */
+
+void mg_commit_info_free(mg_commit_info *c, size_t n)
+{
+	size_t i, j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < c[i].nparents; j++)
+			free(c[i].parents[j]);
+		free(c[i].parents);
+		free(c[i].author);
+		free(c[i].subject);
+	}
+	free(c);
+}
+
+/* Split the space-separated parent list of the commits query. */
+static int split_parents(mg_commit_info *c, const char *list)
+{
+	const char *s = list;
+	size_t cap = 0;
+
+	while (s && *s) {
+		const char *sp = strchr(s, ' ');
+		size_t len = sp ? (size_t)(sp - s) : strlen(s);
+
+		if (grow((void **)&c->parents, &cap, c->nparents,
+		         sizeof(*c->parents)) < 0)
+			return MG_ENOMEM;
+		c->parents[c->nparents] = mg_slice_dup((mg_slice){s, len});
+		if (c->parents[c->nparents] == NULL)
+			return MG_ENOMEM;
+		c->nparents++;
+		s = sp ? sp + 1 : NULL;
+	}
+	return 0;
+}
+
+int mg_store_commits(mg_store *st, const char *project, const char *branch,
+                     int64_t limit, mg_commit_info **out, size_t *n_out,
+                     mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_commit_info *arr = NULL;
+	char *default_branch = NULL;
+	int64_t pid = 0;
+	size_t n = 0, cap = 0;
+	int rc, error;
+
+	if (limit <= 0 || limit > 100000)
+		return mg_err_set(
+		        err, MG_EINPUT,
+		        "field 'limit': must be between 1 and 100000");
+	error = project_id(st, project, &pid, &default_branch, err);
+	if (error < 0)
+		return error;
+	/*
+	 * Parents come ordered by idx from the primary key of
+	 * commit_parents, which group_concat follows in practice; the
+	 * subquery's ORDER BY makes it explicit.
+	 */
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT c.sha, c.author, c.subject, c.commit_time, (SELECT "
+	        "count(*) FROM runs r WHERE r.commit_id = c.id), (SELECT "
+	        "max(r.id) FROM runs r WHERE r.commit_id = c.id), (SELECT "
+	        "group_concat(parent_sha, ' ') FROM (SELECT parent_sha FROM "
+	        "commit_parents cp WHERE cp.commit_id = c.id ORDER BY cp.idx)) "
+	        "FROM commit_branches cb JOIN commits c ON c.id = cb.commit_id "
+	        "WHERE cb.branch = ?2 AND c.project_id = ?1 ORDER BY "
+	        "c.commit_time DESC, c.id DESC LIMIT ?3",
+	        err);
+	if (error < 0)
+		goto cleanup;
+	sqlite3_bind_int64(stmt, 1, pid);
+	mg_store__bind_text(stmt, 2, branch ? branch : default_branch);
+	sqlite3_bind_int64(stmt, 3, limit);
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		mg_commit_info *c;
+
+		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0)
+			goto nomem;
+		c = &arr[n++];
+		snprintf(c->sha, sizeof(c->sha), "%s",
+		         (const char *)sqlite3_column_text(stmt, 0));
+		c->commit_time = sqlite3_column_int64(stmt, 3);
+		c->nruns = sqlite3_column_int64(stmt, 4);
+		c->last_run_id = sqlite3_column_int64(stmt, 5);
+		if (col_dup(&c->author, stmt, 1) < 0 ||
+		    col_dup(&c->subject, stmt, 2) < 0 ||
+		    split_parents(
+		            c, (const char *)sqlite3_column_text(stmt, 6)) < 0)
+			goto nomem;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	*out = arr;
+	*n_out = n;
+	arr = NULL;
+	n = 0;
+	goto cleanup;
+
+nomem:
+	error = oom(err);
+cleanup:
+	mg_commit_info_free(arr, n);
+	sqlite3_finalize(stmt);
+	free(default_branch);
+	return error;
+}
+
+void mg_bench_info_free(mg_bench_info *b, size_t n)
+{
+	size_t i, j;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < b[i].nunits; j++)
+			free(b[i].units[j]);
+		free(b[i].units);
+		free(b[i].package);
+		free(b[i].name);
+	}
+	free(b);
+}
+
+/*
+ * The distinct units of one benchmark by skipping along the
+ * samples_by_benchmark index: one seek per unit instead of reading every
+ * sample (a benchmark of a long history has tens of thousands).
+ */
+static int bench_units(mg_store *st, sqlite3_stmt *next, mg_bench_info *b,
+                       mg_err *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	for (;;) {
+		const char *unit;
+
+		sqlite3_reset(next);
+		sqlite3_bind_int64(next, 1, b->id);
+		if (b->nunits == 0)
+			sqlite3_bind_text(next, 2, "", 0, SQLITE_STATIC);
+		else
+			mg_store__bind_text(next, 2, b->units[b->nunits - 1]);
+		rc = mg_store__step(st, next, err);
+		if (rc < 0)
+			return rc;
+		unit = (const char *)sqlite3_column_text(next, 0);
+		if (rc != SQLITE_ROW || unit == NULL)
+			return 0;
+		if (grow((void **)&b->units, &cap, b->nunits,
+		         sizeof(*b->units)) < 0)
+			return oom(err);
+		b->units[b->nunits] = mg_strdup(unit);
+		if (b->units[b->nunits] == NULL)
+			return oom(err);
+		b->nunits++;
+	}
+}
+
+int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
+                        size_t *n_out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL, *next = NULL;
+	mg_bench_info *arr = NULL;
+	int64_t pid = 0;
+	size_t n = 0, cap = 0;
+	int rc, error;
+
+	error = project_id(st, project, &pid, NULL, err);
+	if (error < 0)
+		return error;
+	if ((error = mg_store__prepare(st, &stmt,
+	                               "SELECT id, package, name, procs FROM "
+	                               "benchmarks WHERE project_id = ?1 "
+	                               "ORDER BY package, name, procs",
+	                               err)) < 0 ||
+	    (error = mg_store__prepare(st, &next,
+	                               "SELECT min(unit) FROM samples WHERE "
+	                               "benchmark_id = ?1 AND unit > ?2",
+	                               err)) < 0)
+		goto cleanup;
+	sqlite3_bind_int64(stmt, 1, pid);
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		mg_bench_info *b;
+
+		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0) {
+			error = oom(err);
+			goto cleanup;
+		}
+		b = &arr[n++];
+		b->id = sqlite3_column_int64(stmt, 0);
+		b->procs = sqlite3_column_int(stmt, 3);
+		if (col_dup(&b->package, stmt, 1) < 0 ||
+		    col_dup(&b->name, stmt, 2) < 0) {
+			error = oom(err);
+			goto cleanup;
+		}
+		error = bench_units(st, next, b, err);
+		if (error < 0)
+			goto cleanup;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	*out = arr;
+	*n_out = n;
+	arr = NULL;
+	n = 0;
+cleanup:
+	mg_bench_info_free(arr, n);
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(next);
+	return error;
+}
+
+/* ---- runs and profiles -------------------------------------------------- */
+
+int mg_store_first_parent(mg_store *st, const char *project, const char *sha,
+                          char out[MG_SHA_HEX + 1], mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT cp.parent_sha FROM projects p JOIN commits c ON "
+	        "c.project_id = p.id JOIN commit_parents cp ON cp.commit_id = "
+	        "c.id AND cp.idx = 0 WHERE p.name = ?1 AND c.sha = ?2",
+	        err);
+	if (error < 0)
+		return error;
+	mg_store__bind_text(stmt, 1, project);
+	mg_store__bind_text(stmt, 2, sha);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else if (rc != SQLITE_ROW)
+		error = mg_err_set(err, MG_ENOTFOUND,
+		                   "no parent of commit '%.40s' is known", sha);
+	else
+		snprintf(out, MG_SHA_HEX + 1, "%s",
+		         (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+int mg_store_run_project(mg_store *st, int64_t id, char **out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error = 0;
+
+	error = mg_store__prepare(st, &stmt,
+	                          "SELECT p.name FROM runs r JOIN projects p "
+	                          "ON p.id = r.project_id WHERE r.id = ?1",
+	                          err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else if (rc != SQLITE_ROW)
+		error = mg_err_set(err, MG_ENOTFOUND, "run %lld not found",
+		                   (long long)id);
+	else if (col_dup(out, stmt, 0) < 0)
+		error = oom(err);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+int mg_store_run_profile(mg_store *st, int64_t id, const char *kind,
+                         const char *package, unsigned char **data, size_t *len,
+                         char sha256_hex[65], mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	unsigned char *copy = NULL;
+	const void *blob;
+	size_t n;
+	int rc, error = 0;
+
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT p.sha256, b.data FROM profiles p JOIN profile_blobs b "
+	        "ON b.sha256 = p.sha256 WHERE p.run_id = ?1 AND p.kind = ?2 "
+	        "AND (?3 IS NULL OR p.package = ?3) ORDER BY p.id LIMIT 2",
+	        err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, id);
+	mg_store__bind_text(stmt, 2, kind);
+	mg_store__bind_text(stmt, 3, package);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	if (rc != SQLITE_ROW) {
+		error = mg_err_set(err, MG_ENOTFOUND,
+		                   "run %lld has no '%s' profile%s%s%s",
+		                   (long long)id, kind, package ? " of '" : "",
+		                   package ? package : "", package ? "'" : "");
+		goto cleanup;
+	}
+	blob = sqlite3_column_blob(stmt, 1);
+	n = (size_t)sqlite3_column_bytes(stmt, 1);
+	snprintf(sha256_hex, 65, "%s",
+	         (const char *)sqlite3_column_text(stmt, 0));
+	copy = malloc(n ? n : 1);
+	if (copy == NULL) {
+		error = oom(err);
+		goto cleanup;
+	}
+	if (n)
+		memcpy(copy, blob, n);
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	if (rc == SQLITE_ROW) {
+		error = mg_err_set(err, MG_EINPUT,
+		                   "field 'package': run %lld has '%s' "
+		                   "profiles of several packages; name one",
+		                   (long long)id, kind);
+		goto cleanup;
+	}
+	*data = copy;
+	*len = n;
+	copy = NULL;
+cleanup:
+	free(copy);
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+/* ---- figures and health ------------------------------------------------- */
+
+static int one_int(mg_store *st, const char *sql, int64_t *out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	error = mg_store__prepare(st, &stmt, sql, err);
+	if (error < 0)
+		return error;
+	rc = mg_store__step(st, stmt, err);
+	if (rc < 0)
+		error = rc;
+	else
+		*out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+int mg_store_stats_get(mg_store *st, mg_store_stats *out, mg_err *err)
+{
+	mg_store_stats s;
+	int64_t pages = 0, page_size = 0;
+	struct stat sb;
+	char *wal = NULL;
+	int error;
+
+	memset(&s, 0, sizeof(s));
+	if ((error = one_int(st, "SELECT count(*) FROM projects", &s.projects,
+	                     err)) < 0 ||
+	    (error = one_int(st, "SELECT count(*) FROM runs", &s.runs, err)) <
+	            0 ||
+	    (error = one_int(st,
+	                     "SELECT count(*) FROM outbox WHERE state = "
+	                     "'pending'",
+	                     &s.outbox_pending, err)) < 0 ||
+	    (error = one_int(st, "PRAGMA page_count", &pages, err)) < 0 ||
+	    (error = one_int(st, "PRAGMA page_size", &page_size, err)) < 0)
+		return error;
+	s.db_bytes = pages * page_size;
+	wal = malloc(strlen(st->path) + 5);
+	if (wal == NULL)
+		return oom(err);
+	memcpy(wal, st->path, strlen(st->path));
+	memcpy(wal + strlen(st->path), "-wal", 5);
+	if (stat(wal, &sb) == 0)
+		s.wal_bytes = (int64_t)sb.st_size;
+	free(wal);
+	*out = s;
+	return 0;
+}
+
+void mg_store_release_memory(mg_store *st)
+{
+	sqlite3_db_release_memory(st->db);
+}
+
+int mg_store_ping(mg_store *st, mg_err *err)
+{
+	int64_t v = 0;
+	int error;
+
+	error = one_int(st, "PRAGMA user_version", &v, err);
+	if (error == 0 && v != mg_store_latest_version())
+		error = mg_err_set(
+		        err, MG_EDB, "%s: schema version %lld, expected %d",
+		        st->path, (long long)v, mg_store_latest_version());
+	return error;
+}
+
+/* ---- busy handling ------------------------------------------------------ */
+
+static _Thread_local bool busy_gave_up;
+
+/*
+ * Back off like SQLite's own handler (short sleeps first, so a lock held
+ * for a moment costs little), and give up once `ms` have passed.
+ */
+static int busy_handler(void *arg, int count)
+{
+	static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50};
+	const int ndelays = (int)(sizeof(delays) / sizeof(delays[0]));
+	int limit = (int)(intptr_t)arg;
+	int waited = 0, delay, i;
+	struct timespec ts;
+
+	for (i = 0; i < count && i < ndelays; i++)
+		waited += delays[i];
+	if (count >= ndelays)
+		waited += (count - ndelays) * 100;
+	delay = count < ndelays ? delays[count] : 100;
+	if (waited + delay > limit) {
+		delay = limit - waited;
+		if (delay <= 0) {
+			busy_gave_up = true;
+			return 0;
+		}
+	}
+	ts.tv_sec = delay / 1000;
+	ts.tv_nsec = (long)(delay % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+int mg_store_set_busy_timeout(mg_store *st, int ms)
+{
+	busy_gave_up = false;
+	if (ms < 0)
+		ms = 0;
+	return sqlite3_busy_handler(st->db, busy_handler,
+	                            (void *)(intptr_t)ms) == SQLITE_OK
+	               ? 0
+	               : MG_EINTERNAL;
+}
+
+bool mg_store_busy_gave_up(void)
+{
+	bool v = busy_gave_up;
+
+	busy_gave_up = false;
+	return v;
+}

@@ -1,0 +1,171 @@
+/*
+ * db.c - memgate-server's database connections: one writer serialized by
+ * a mutex, with a bounded number of waiters so a saturated server sheds
+ * load (503) instead of piling up threads, and a fixed pool of read-only
+ * connections (WAL lets them read while the writer writes).
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "server.h"
+
+static void deadline_after(struct timespec *ts, int64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
+                   mg_err *err)
+{
+	unsigned flags = cfg->sync == MG_CFG_SYNC_FULL ? MG_STORE_SYNC_FULL : 0;
+	size_t i;
+	int error;
+
+	memset(db, 0, sizeof(*db));
+	db->write_queue = cfg->write_queue;
+	db->write_timeout_ms = cfg->write_timeout_ms;
+	atomic_init(&db->write_waiting, 0);
+	db->path = mg_strdup(cfg->db);
+	db->readers = calloc(nreaders, sizeof(*db->readers));
+	db->idle = calloc(nreaders, sizeof(*db->idle));
+	if (db->path == NULL || db->readers == NULL || db->idle == NULL) {
+		error = mg_err_set(err, MG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (pthread_mutex_init(&db->write_lock, NULL) != 0 ||
+	    pthread_mutex_init(&db->pool_lock, NULL) != 0 ||
+	    pthread_cond_init(&db->pool_cond, NULL) != 0) {
+		error = mg_err_set(err, MG_EINTERNAL, "cannot create locks");
+		goto fail;
+	}
+	db->locks_ready = true;
+	error = mg_store_open(&db->writer, cfg->db, flags, err);
+	if (error < 0)
+		goto fail;
+	/*
+	 * The writer's lock waits are bounded by the same timeout as the
+	 * queue, so another process holding the lock (a CLI command) shows
+	 * up as a 503, not as a request stuck for 30 s.
+	 */
+	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
+	for (i = 0; i < nreaders; i++) {
+		error = mg_store_open(&db->readers[i], cfg->db,
+		                      MG_STORE_READONLY, err);
+		if (error < 0)
+			goto fail;
+		db->nreaders++;
+		db->idle[db->nidle++] = db->readers[i];
+	}
+	return 0;
+
+fail:
+	mg_srv_db_close(db);
+	return error;
+}
+
+void mg_srv_db_close(mg_srv_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nreaders; i++)
+		mg_store_close(db->readers[i]);
+	/* The writer last: closing the last connection checkpoints the WAL. */
+	mg_store_close(db->writer);
+	if (db->locks_ready) {
+		pthread_mutex_destroy(&db->write_lock);
+		pthread_mutex_destroy(&db->pool_lock);
+		pthread_cond_destroy(&db->pool_cond);
+	}
+	free(db->readers);
+	free(db->idle);
+	free(db->path);
+	memset(db, 0, sizeof(*db));
+}
+
+int mg_srv_db_reader(mg_srv_db *db, mg_store **out, mg_err *err)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	deadline_after(&deadline, MG_SRV_READER_WAIT_MS);
+	pthread_mutex_lock(&db->pool_lock);
+	while (db->nidle == 0 && rc == 0)
+		rc = pthread_cond_timedwait(&db->pool_cond, &db->pool_lock,
+		                            &deadline);
+	if (db->nidle == 0) {
+		pthread_mutex_unlock(&db->pool_lock);
+		return mg_err_set(err, MG_ELIMIT,
+		                  "no database connection free for %d ms",
+		                  MG_SRV_READER_WAIT_MS);
+	}
+	*out = db->idle[--db->nidle];
+	pthread_mutex_unlock(&db->pool_lock);
+	return 0;
+}
+
+void mg_srv_db_reader_put(mg_srv_db *db, mg_store *st)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&db->pool_lock);
+	db->idle[db->nidle++] = st;
+	pthread_cond_signal(&db->pool_cond);
+	pthread_mutex_unlock(&db->pool_lock);
+}
+
+int mg_srv_db_writer(mg_srv_db *db, mg_store **out, mg_err *err)
+{
+	struct timespec deadline;
+	long waiting;
+	int rc;
+
+	/* Uncontended: no queue slot needed. */
+	if (pthread_mutex_trylock(&db->write_lock) == 0) {
+		*out = db->writer;
+		return 0;
+	}
+	waiting = atomic_fetch_add(&db->write_waiting, 1);
+	if (waiting >= db->write_queue) {
+		atomic_fetch_sub(&db->write_waiting, 1);
+		return mg_err_set(err, MG_ELIMIT,
+		                  "%ld uploads already waiting to be stored",
+		                  waiting);
+	}
+	deadline_after(&deadline, db->write_timeout_ms);
+	rc = pthread_mutex_timedlock(&db->write_lock, &deadline);
+	atomic_fetch_sub(&db->write_waiting, 1);
+	if (rc == ETIMEDOUT)
+		return mg_err_set(err, MG_ELIMIT,
+		                  "waited %lld ms for the database writer",
+		                  (long long)db->write_timeout_ms);
+	if (rc != 0)
+		return mg_err_set(err, MG_EINTERNAL, "write lock: %s",
+		                  strerror(rc));
+	*out = db->writer;
+	return 0;
+}
+
+void mg_srv_db_writer_put(mg_srv_db *db)
+{
+	pthread_mutex_unlock(&db->write_lock);
+}
+
+void mg_srv_db_release_memory(mg_srv_db *db)
+{
+	size_t i;
+
+	if (pthread_mutex_trylock(&db->write_lock) == 0) {
+		mg_store_release_memory(db->writer);
+		pthread_mutex_unlock(&db->write_lock);
+	}
+	pthread_mutex_lock(&db->pool_lock);
+	for (i = 0; i < db->nidle; i++)
+		mg_store_release_memory(db->idle[i]);
+	pthread_mutex_unlock(&db->pool_lock);
+}

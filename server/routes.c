@@ -1,0 +1,40 @@
+/*
+ * routes.c - the route table of memgate-server, matched in order (first
+ * full match of path and method wins). {name} matches one non-empty
+ * path segment, percent-decoded: a project "owner/repo" is written
+ * pages (/, /p/...) will be added here.
+ */
+#include "api.h"
+#include "metrics.h"
+#include "notify.h" /* issue 7 */
+
+const mg_route mg_routes[] = {
+        {"GET", "/healthz", MG_ROUTE_PUBLIC, 0, mg_api_healthz},
+        {"GET", "/metrics", MG_ROUTE_PUBLIC, 0, mg_api_metrics},
+        {"POST", "/api/v1/runs", MG_ROUTE_WRITE, MG_ROUTE_BODY,
+         mg_api_runs_post},
+        {"GET", "/api/v1/projects", MG_ROUTE_READ, 0, mg_api_projects},
+        {"GET", "/api/v1/projects/{p}", MG_ROUTE_READ, 0, mg_api_project},
+        {"GET", "/api/v1/projects/{p}/commits", MG_ROUTE_READ, 0,
+         mg_api_commits},
+        {"GET", "/api/v1/projects/{p}/runs", MG_ROUTE_READ, 0,
+         mg_api_runs_list},
+        {"GET", "/api/v1/projects/{p}/runs/{id}", MG_ROUTE_READ, 0, mg_api_run},
+        {"GET", "/api/v1/projects/{p}/runs/{id}/profiles/{kind}", MG_ROUTE_READ,
+         0, mg_api_profile},
+        {"GET", "/api/v1/projects/{p}/benchmarks", MG_ROUTE_READ, 0,
+         mg_api_benchmarks},
+        {"GET", "/api/v1/projects/{p}/history", MG_ROUTE_READ, 0,
+         mg_api_history},
+        {"GET", "/api/v1/projects/{p}/compare", MG_ROUTE_READ, 0,
+         mg_api_compare},
+        /* issue 7: signed by GitHub, no token (webhooks.c) */
+        {"POST", "/webhooks/github", MG_ROUTE_PUBLIC, MG_ROUTE_BODY,
+         mg_api_webhook_github},
+};
+
+const size_t mg_nroutes = sizeof(mg_routes) / sizeof(mg_routes[0]);
+
+_Static_assert(sizeof(mg_routes) / sizeof(mg_routes[0]) <=
+                       MG_METRICS_MAX_ROUTES,
+               "raise MG_METRICS_MAX_ROUTES");

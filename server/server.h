@@ -1,0 +1,85 @@
+/*
+ * server.h - the state of a running memgate-server, shared by its
+ * modules: configuration, database connections (one writer behind a
+ * mutex with a bounded queue of waiters, a pool of read connections),
+ * the HTTP daemon, and the counters of in-flight requests.
+ *
+ * SQLite connections are never used by two threads at once: the writer
+ * is used only under write_lock, and a reader belongs to one request
+ * from mg_srv_db_reader() to mg_srv_db_reader_put().
+ */
+#ifndef MG_SRV_SERVER_H
+#define MG_SRV_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+/*
+ * How long a request waits for a read connection before it gets a 503.
+ * The pool has one per worker thread, so waiting means a bug or a
+ * non-HTTP user holding one; 5 s is long enough not to fail in a burst.
+ */
+#define MG_SRV_READER_WAIT_MS 5000
+
+typedef struct mg_srv_db {
+	char *path;                 /* database file */
+	mg_store *writer;           /* the one write connection */
+	pthread_mutex_t write_lock; /* held while writer is used */
+	atomic_long write_waiting;  /* requests queued for write_lock */
+	int64_t write_queue;        /* most that may wait (cfg) */
+	int64_t write_timeout_ms;   /* longest wait (cfg) */
+	mg_store **readers;         /* all read connections */
+	mg_store **idle;            /* stack of readers not in use */
+	size_t nreaders, nidle;
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_cond;
+	bool locks_ready; /* the mutexes above were initialised */
+} mg_srv_db;
+
+struct MHD_Daemon;
+
+typedef struct mg_srv {
+	const mg_srv_config *cfg;
+	mg_srv_db db;
+	struct MHD_Daemon *daemon;
+	int listen_fd;             /* bound socket, -1 before mg_http_bind */
+	uint16_t port;             /* bound port */
+	char *base_url;            /* public_url, or http://host:port */
+	atomic_int inflight;       /* requests between first call and end */
+	atomic_uint_fast64_t nreq; /* requests so far, for ids */
+	uint32_t id_prefix;        /* random per process, for request ids */
+} mg_srv;
+
+/*
+ * Open the writer (migrating the schema, synchronous per cfg->sync) and
+ * nreaders read-only connections.
+ */
+int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
+                   mg_err *err);
+void mg_srv_db_close(mg_srv_db *db);
+
+/*
+ * Let every connection not in use free its caches (see
+ * mg_store_release_memory); a busy writer is skipped, not waited for.
+ */
+void mg_srv_db_release_memory(mg_srv_db *db);
+
+/* Borrow a reader; MG_ELIMIT after MG_SRV_READER_WAIT_MS. */
+int mg_srv_db_reader(mg_srv_db *db, mg_store **out, mg_err *err);
+void mg_srv_db_reader_put(mg_srv_db *db, mg_store *st);
+
+/*
+ * Take the writer. MG_ELIMIT (err says which) when write_queue requests
+ * are already waiting or the wait exceeds write_timeout_ms: the caller
+ * answers 503 with Retry-After. Release with mg_srv_db_writer_put.
+ */
+int mg_srv_db_writer(mg_srv_db *db, mg_store **out, mg_err *err);
+void mg_srv_db_writer_put(mg_srv_db *db);
+
+#endif

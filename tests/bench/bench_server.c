@@ -1,0 +1,579 @@
+/*
+ * bench_server.c - memgate-server's figures, measured against the real
+ * binary over loopback. Not a test: it prints numbers.
+ *
+ *   1. ingest: U concurrent uploaders (default 8, keep-alive curl
+ *      handles) POST R runs in all (default 200), each 200 benchmarks x
+ *      3 units x 10 samples plus a 1 MiB heap profile; runs/s, latency
+ *      p50/p99, and the server's RSS idle before, peak during (VmHWM and
+ *      a 5 ms sampler) and idle after. Once with synchronous=FULL and
+ *      once with NORMAL.
+ *   2. history: a database of 10,000 commits x 100 samples (1,000,000
+ *      samples, filled through the store API), then GET history of one
+ *      benchmark/unit, all 10,000 points and a page of 100; p50/p99.
+ *
+ * The profile bytes are pseudo-random, distinct per run (the store
+ * deduplicates identical blobs, which would flatter the figure). The
+ * server never parses a profile on ingest, so their content does not
+ * change its cost; only their size does.
+ *
+ *   bench_server [--server PATH] [--runs R] [--uploaders U]
+ *                [--skip-ingest] [--skip-history] [--keep DIR]
+ *
+ * PATH defaults to $MEMGATE_SERVER_BIN, then ../../server/memgate-server
+ * relative to this program's directory in the build tree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "run.h"
+#include "runjson.h"
+#include "store.h"
+
+#define MAX_UPLOADERS 64
+#define PROFILE_BYTES (1 << 20)
+
+static const char *server_bin;
+static char workdir[4096];
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bench_server: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile (nearest rank) of n sorted values, in ms. */
+static double quantile_ms(const int64_t *v, size_t n, double q)
+{
+	size_t i = (size_t)(q * (double)n + 0.999999);
+
+	if (i == 0)
+		i = 1;
+	if (i > n)
+		i = n;
+	return (double)v[i - 1] / 1e6;
+}
+
+static void sha_of(char out[41], uint64_t n)
+{
+	snprintf(out, 41, "%016llx%016llx%08llx",
+	         (unsigned long long)(n * 0x9e3779b97f4a7c15ULL),
+	         (unsigned long long)~n, (unsigned long long)(n & 0xffffffff));
+}
+
+/* A run of nbench x nunits x nsamples, with a profile if plen > 0. */
+static void make_run(mg_run *run, const char *project, uint64_t n,
+                     const char *parent, int nbench, int nunits, int nsamples,
+                     size_t plen)
+{
+	static const char *const units[] = {"B/op", "allocs/op", "ns/op"};
+	int b, u, k;
+
+	mg_run_init(run);
+	mg_run_set_str(&run->project, project);
+	sha_of(run->commit.sha, n);
+	if (parent)
+		mg_run_add_parent(run, parent);
+	run->commit.commit_time = 1600000000 + (int64_t)n * 60;
+	mg_run_set_str(&run->commit.subject, "bench commit");
+	mg_run_set_str(&run->branch, "main");
+	mg_run_set_str(&run->env.os, "linux");
+	run->env.cores = 2;
+	run->started_at = run->commit.commit_time * 1000;
+	run->ended_at = run->started_at + 1000;
+	mg_run_set_str(&run->bench_cmd, "go test -bench=. -count=10");
+	run->wall_ns = 1000000000;
+	run->status = MG_RUN_OK;
+	for (b = 0; b < nbench; b++) {
+		char name[48];
+		size_t idx;
+
+		snprintf(name, sizeof(name), "BenchmarkServer/case%d", b);
+		if (mg_run_append_bench(run, &idx, name, "example.com/bench", 2,
+		                        NULL, 0) < 0)
+			die("out of memory");
+		for (u = 0; u < nunits; u++)
+			for (k = 0; k < nsamples; k++)
+				mg_run_add_sample(
+				        run, idx, units[u % 3],
+				        1000.0 * (b + 1) + 10.0 * u +
+				                (double)((n + (uint64_t)k) % 7),
+				        100000, k);
+	}
+	if (plen > 0) {
+		unsigned char *p = malloc(plen);
+		uint64_t x = n * 0x2545f4914f6cdd1dULL + 7;
+		size_t i, idx;
+
+		if (p == NULL)
+			die("out of memory");
+		for (i = 0; i < plen; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			p[i] = (unsigned char)(x >> 24);
+		}
+		mg_run_add_profile(run, &idx, "heap", "example.com/bench", p,
+		                   plen);
+		mg_profile_add_sample_type(&run->profiles[idx],
+		                           "alloc_space/bytes");
+		free(p);
+	}
+}
+
+/* ---- the server process ----------------------------------------------- */
+
+struct server {
+	pid_t pid;
+	unsigned port;
+	char url[64];
+	char log[4200];
+};
+
+static void start_server(struct server *s, const char *db, const char *sync,
+                         const char *name)
+{
+	int fd, i;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->log, sizeof(s->log), "%s/%s.log", workdir, name);
+	fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		die("%s: %s", s->log, strerror(errno));
+	fflush(NULL);
+	s->pid = fork();
+	if (s->pid == 0) {
+		dup2(fd, 2);
+		execl(server_bin, server_bin, "serve", "--listen",
+		      "127.0.0.1:0", "--db", db, "--sync", sync,
+		      "--public-read",
+		      getenv("BENCH_VERBOSE") ? "--log-level=debug"
+		                              : "--log-level=info",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	for (i = 0; i < 1000 && s->port == 0; i++) {
+		FILE *f = fopen(s->log, "r");
+		char line[512];
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "listening on 127.0.0.1:", 23) == 0)
+				s->port =
+				        (unsigned)strtoul(line + 23, NULL, 10);
+		if (f)
+			fclose(f);
+		if (s->port == 0)
+			sleep_ms(10);
+	}
+	if (s->port == 0)
+		die("server did not start (see %s)", s->log);
+	snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u", s->port);
+}
+
+static void stop_server(struct server *s)
+{
+	int status;
+
+	kill(s->pid, SIGTERM);
+	waitpid(s->pid, &status, 0);
+}
+
+/* VmRSS or VmHWM of pid, in KiB. */
+static long proc_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t n = strlen(field);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static char *make_token(const char *db, const char *project)
+{
+	char cmd[9000], buf[256];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' token create --project '%s' --db '%s' "
+	         "2>/dev/null",
+	         server_bin, project, db);
+	p = popen(cmd, "r");
+	if (p == NULL || fgets(buf, sizeof(buf), p) == NULL)
+		die("token create failed");
+	pclose(p);
+	buf[strcspn(buf, "\n")] = '\0';
+	return mg_strdup(buf);
+}
+
+/* ---- ingest ------------------------------------------------------------ */
+
+struct ingest {
+	char url[128];
+	const char *token;
+	mg_buf *docs;
+	int ndocs;
+	atomic_int next;
+	int64_t *lat; /* per doc, ns */
+	atomic_int failures;
+};
+
+static size_t sink(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static void *ingest_thread(void *arg)
+{
+	struct ingest *in = arg;
+	CURL *h = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	char auth[128];
+	int i;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", in->token);
+	hdrs = curl_slist_append(hdrs, auth);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	/* no 100-continue round trip: the collector does not wait either */
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	while ((i = atomic_fetch_add(&in->next, 1)) < in->ndocs) {
+		int64_t t0 = now_ns();
+		long status = 0;
+
+		curl_easy_setopt(h, CURLOPT_URL, in->url);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, in->docs[i].ptr);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+		                 (curl_off_t)in->docs[i].len);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		in->lat[i] = now_ns() - t0;
+		if (status != 201)
+			atomic_fetch_add(&in->failures, 1);
+	}
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return NULL;
+}
+
+struct sampler {
+	pid_t pid;
+	atomic_bool stop;
+	long peak_kb;
+};
+
+static void *rss_sampler(void *arg)
+{
+	struct sampler *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		long kb = proc_kb(s->pid, "VmRSS");
+
+		if (kb > s->peak_kb)
+			s->peak_kb = kb;
+		sleep_ms(5);
+	}
+	return NULL;
+}
+
+static void bench_ingest(const char *sync, int nruns, int nup)
+{
+	char db[4200];
+	struct server srv;
+	struct ingest in;
+	struct sampler smp;
+	pthread_t t[MAX_UPLOADERS], st;
+	int64_t t0, wall;
+	size_t bytes = 0;
+	long idle_before, idle_after, hwm;
+	int i;
+
+	snprintf(db, sizeof(db), "%s/ingest-%s.db", workdir, sync);
+	unlink(db);
+	memset(&in, 0, sizeof(in));
+	in.ndocs = nruns;
+	in.docs = calloc((size_t)nruns, sizeof(*in.docs));
+	in.lat = calloc((size_t)nruns, sizeof(*in.lat));
+	if (in.docs == NULL || in.lat == NULL)
+		die("out of memory");
+	for (i = 0; i < nruns; i++) {
+		mg_err err = MG_ERR_INIT;
+		mg_run run;
+		char parent[41];
+
+		sha_of(parent, (uint64_t)i + 1000000);
+		make_run(&run, "bench/ingest", (uint64_t)i, parent, 200, 3, 10,
+		         PROFILE_BYTES);
+		mg_buf_init(&in.docs[i], MG_BUF_NOLIMIT);
+		if (mg_runjson_write(&in.docs[i], &run, &err) < 0)
+			die("runjson: %s", err.msg);
+		bytes += in.docs[i].len;
+		mg_run_release(&run);
+	}
+	start_server(&srv, db, sync, sync);
+	in.token = make_token(db, "bench/ingest");
+	snprintf(in.url, sizeof(in.url), "%s/api/v1/runs", srv.url);
+	sleep_ms(300);
+	idle_before = proc_kb(srv.pid, "VmRSS");
+
+	memset(&smp, 0, sizeof(smp));
+	smp.pid = srv.pid;
+	atomic_init(&smp.stop, false);
+	pthread_create(&st, NULL, rss_sampler, &smp);
+	atomic_init(&in.next, 0);
+	atomic_init(&in.failures, 0);
+	t0 = now_ns();
+	for (i = 0; i < nup; i++)
+		pthread_create(&t[i], NULL, ingest_thread, &in);
+	for (i = 0; i < nup; i++)
+		pthread_join(t[i], NULL);
+	wall = now_ns() - t0;
+	atomic_store(&smp.stop, true);
+	pthread_join(st, NULL);
+	hwm = proc_kb(srv.pid, "VmHWM");
+	sleep_ms(2000);
+	idle_after = proc_kb(srv.pid, "VmRSS");
+	stop_server(&srv);
+
+	qsort(in.lat, (size_t)nruns, sizeof(*in.lat), cmp_i64);
+	printf("ingest, synchronous=%s: %d runs (200 benchmarks x 3 units x "
+	       "10 samples + 1 MiB profile; %.2f MB/run JSON) by %d "
+	       "uploaders\n",
+	       sync, nruns, (double)bytes / nruns / 1e6, nup);
+	printf("  %.1f runs/s, %.1f MB/s; latency p50 %.1f ms, p99 %.1f ms, "
+	       "max %.1f ms; failures %d\n",
+	       nruns / ((double)wall / 1e9),
+	       (double)bytes / ((double)wall / 1e3),
+	       quantile_ms(in.lat, (size_t)nruns, 0.50),
+	       quantile_ms(in.lat, (size_t)nruns, 0.99),
+	       (double)in.lat[nruns - 1] / 1e6, atomic_load(&in.failures));
+	printf("  server RSS: idle before %.1f MB, peak %.1f MB (VmHWM %.1f "
+	       "MB), idle after %.1f MB\n",
+	       idle_before / 1024.0, smp.peak_kb / 1024.0, hwm / 1024.0,
+	       idle_after / 1024.0);
+	for (i = 0; i < nruns; i++)
+		mg_buf_release(&in.docs[i]);
+	free(in.docs);
+	free(in.lat);
+	free((char *)in.token);
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+static void fill_history_db(const char *db, int ncommits)
+{
+	mg_store *st = NULL;
+	mg_err err = MG_ERR_INIT;
+	char parent[41] = "";
+	int64_t t0 = now_ns();
+	int i;
+
+	if (mg_store_open(&st, db, 0, &err) < 0)
+		die("%s", err.msg);
+	for (i = 0; i < ncommits; i++) {
+		mg_run run;
+		int64_t id;
+
+		/* 10 benchmarks x 1 unit x 10 samples = 100 samples a run */
+		make_run(&run, "bench/history", (uint64_t)i, i ? parent : NULL,
+		         10, 1, 10, 0);
+		if (mg_store_add_run(st, &run, &id, NULL, &err) < 0)
+			die("%s", err.msg);
+		memcpy(parent, run.commit.sha, sizeof(parent));
+		mg_run_release(&run);
+	}
+	mg_store_close(st);
+	printf("history: filled %d commits x 100 samples (%d samples) in "
+	       "%.1f s\n",
+	       ncommits, ncommits * 100, (double)(now_ns() - t0) / 1e9);
+}
+
+static size_t to_buf(char *p, size_t size, size_t n, void *arg)
+{
+	return mg_buf_put(arg, p, size * n) < 0 ? 0 : size * n;
+}
+
+static void history_requests(const struct server *srv, int limit, int n)
+{
+	char url[512];
+	int64_t *lat = calloc((size_t)n, sizeof(*lat));
+	CURL *h = curl_easy_init();
+	mg_buf body = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	long status = 0;
+	size_t len = 0;
+	int i;
+
+	snprintf(url, sizeof(url),
+	         "%s/api/v1/projects/bench%%2Fhistory/history?benchmark="
+	         "BenchmarkServer%%2Fcase3-2&unit=B%%2Fop&limit=%d",
+	         srv->url, limit);
+	for (i = -20; i < n; i++) { /* 20 warm-up requests */
+		int64_t t0;
+
+		mg_buf_reset(&body);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+		t0 = now_ns();
+		if (curl_easy_perform(h) != CURLE_OK)
+			die("history request failed");
+		if (i >= 0)
+			lat[i] = now_ns() - t0;
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		len = body.len;
+	}
+	if (status != 200)
+		die("history: status %ld: %s", status, body.ptr);
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+	printf("  GET history limit=%d (%zu bytes): p50 %.2f ms, p99 %.2f ms, "
+	       "max %.2f ms over %d requests\n",
+	       limit, len, quantile_ms(lat, (size_t)n, 0.5),
+	       quantile_ms(lat, (size_t)n, 0.99), (double)lat[n - 1] / 1e6, n);
+	mg_buf_release(&body);
+	curl_easy_cleanup(h);
+	free(lat);
+}
+
+static void bench_history(void)
+{
+	char db[4200];
+	struct server srv;
+
+	snprintf(db, sizeof(db), "%s/history.db", workdir);
+	unlink(db);
+	fill_history_db(db, 10000);
+	start_server(&srv, db, "full", "history");
+	history_requests(&srv, 10000, 200);
+	history_requests(&srv, 100, 1000);
+	printf("  server RSS after: %.1f MB\n",
+	       proc_kb(srv.pid, "VmRSS") / 1024.0);
+	stop_server(&srv);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	static char self_rel[4200];
+	const char *keep = NULL;
+	int runs = 200, up = 8, i;
+	bool ingest = true, history = true;
+
+	server_bin = getenv("MEMGATE_SERVER_BIN");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+			server_bin = argv[++i];
+		else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc)
+			runs = (int)strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--uploaders") == 0 && i + 1 < argc)
+			up = (int)strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--skip-ingest") == 0)
+			ingest = false;
+		else if (strcmp(argv[i], "--skip-history") == 0)
+			history = false;
+		else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
+			keep = argv[++i];
+		else
+			die("usage: bench_server [--server PATH] [--runs R] "
+			    "[--uploaders U] [--skip-ingest] [--skip-history] "
+			    "[--keep DIR]");
+	}
+	if (runs < 1 || up < 1 || up > MAX_UPLOADERS)
+		die("bad --runs or --uploaders");
+	if (server_bin == NULL) {
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
+
+		if (n <= 0)
+			die("cannot find memgate-server; use --server");
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		*slash = '\0';
+		snprintf(self_rel, sizeof(self_rel),
+		         "%s/../../server/memgate-server", self);
+		server_bin = self_rel;
+	}
+	if (keep) {
+		snprintf(workdir, sizeof(workdir), "%s", keep);
+		mkdir(workdir, 0700);
+	} else {
+		snprintf(workdir, sizeof(workdir), "%s/bench_server.XXXXXX",
+		         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (mkdtemp(workdir) == NULL)
+			die("mkdtemp: %s", strerror(errno));
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	printf("bench_server: %s, %ld CPUs\n", server_bin,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	if (ingest) {
+		bench_ingest("full", runs, up);
+		bench_ingest("normal", runs, up);
+	}
+	if (history)
+		bench_history();
+	curl_global_cleanup();
+	if (keep == NULL)
+		nftw(workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}

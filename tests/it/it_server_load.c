@@ -1,0 +1,621 @@
+/*
+ * it_server_load.c - memgate-server under concurrent uploads, as a real
+ * process over loopback:
+ *   - 16 uploaders at once (each also retrying one upload with its
+ *     idempotency key): no run lost, none stored twice, all whole;
+ *   - a saturated writer answers 503 with Retry-After, and uploads that
+ *     honour it all get in;
+ *   - SIGKILL in the middle of 8 uploaders: after a restart PRAGMA
+ *     integrity_check is ok and every run that got a 2xx is there with
+ *     all its samples and its profile;
+ *   - `go tool pprof -top URL` reads a stored profile through the
+ *     profile route (skipped without Go).
+ */
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mgtest.h"
+#include "profile.pb-c.h"
+#include "srv.h"
+#include "store.h"
+
+struct fixture {
+	char *dir;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = mgt_tmpdir();
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	mgt_tmpdir_free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static int64_t json_id(const mgt_resp *r)
+{
+	cJSON *d = cJSON_Parse(r->body.ptr);
+	cJSON *id = d ? cJSON_GetObjectItem(d, "id") : NULL;
+	int64_t v = cJSON_IsNumber(id) ? (int64_t)id->valuedouble : -1;
+
+	cJSON_Delete(d);
+	return v;
+}
+
+/* ---- uploaders --------------------------------------------------------- */
+
+#define MAX_RUNS 4096
+
+struct shared {
+	const char *url; /* .../api/v1/runs */
+	const char *token;
+	int per_thread; /* uploads each (0: until stop) */
+	int nbench, nunits, nsamples;
+	size_t profile_len;
+	bool honour_503; /* wait Retry-After and resend */
+	atomic_bool stop;
+	atomic_int next; /* commit counter */
+	pthread_mutex_t lock;
+	int64_t ids[MAX_RUNS]; /* ids answered 2xx */
+	int nids;
+	int replays_ok; /* retries answered 200 with the same id */
+	int n503, n503_with_retry_after, nfail;
+};
+
+struct worker {
+	struct shared *sh;
+	int index;
+};
+
+static void record(struct shared *sh, int64_t id)
+{
+	pthread_mutex_lock(&sh->lock);
+	if (sh->nids < MAX_RUNS)
+		sh->ids[sh->nids++] = id;
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* One upload, resent after a 503 if asked to; returns the final status. */
+static long upload(struct shared *sh, CURL *h, const mg_buf *doc,
+                   const char *key, int64_t *id)
+{
+	char hdr[128];
+	const char *headers[] = {hdr, NULL};
+	mgt_req req = {"POST",   sh->url, sh->token, doc->ptr,
+	               doc->len, headers, 30000};
+	mgt_resp resp;
+	long status;
+	int attempt;
+
+	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+	for (attempt = 0;; attempt++) {
+		if (mgt_http(&resp, h, &req) < 0) {
+			mgt_resp_release(&resp);
+			return 0;
+		}
+		status = resp.status;
+		if (status == 503) {
+			char *ra = mgt_resp_header(&resp, "Retry-After");
+
+			pthread_mutex_lock(&sh->lock);
+			sh->n503++;
+			if (ra && strcmp(ra, "1") == 0)
+				sh->n503_with_retry_after++;
+			pthread_mutex_unlock(&sh->lock);
+			free(ra);
+			mgt_resp_release(&resp);
+			if (!sh->honour_503 || attempt > 200)
+				return status;
+			/* Retry-After: 1 second; a tenth keeps the test short */
+			sleep_ms(100);
+			continue;
+		}
+		if (status == 200 || status == 201)
+			*id = json_id(&resp);
+		mgt_resp_release(&resp);
+		return status;
+	}
+}
+
+static void *uploader(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	mg_buf doc = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	CURL *h = curl_easy_init();
+	int i;
+
+	for (i = 0; (sh->per_thread == 0 || i < sh->per_thread) &&
+	            !atomic_load(&sh->stop);
+	     i++) {
+		int n = atomic_fetch_add(&sh->next, 1);
+		char sha[41], key[64];
+		int64_t id = -1, again = -1;
+		long st;
+
+		mgt_sha(sha, 10000 + (uint64_t)n);
+		snprintf(key, sizeof(key), "load-%d", n);
+		mg_buf_reset(&doc);
+		mgt_make_run_json(&doc, "acme/load", sha, NULL, 1700000000 + n,
+		                  sh->nbench, sh->nunits, sh->nsamples, NULL,
+		                  sh->profile_len, (uint64_t)n);
+		st = upload(sh, h, &doc, key, &id);
+		if (st == 201) {
+			record(sh, id);
+		} else if (st == 0 && atomic_load(&sh->stop)) {
+			break;
+		} else {
+			pthread_mutex_lock(&sh->lock);
+			sh->nfail++;
+			pthread_mutex_unlock(&sh->lock);
+			continue;
+		}
+		/* every uploader retries its first upload once */
+		if (i == 0 && upload(sh, h, &doc, key, &again) == 200 &&
+		    again == id) {
+			pthread_mutex_lock(&sh->lock);
+			sh->replays_ok++;
+			pthread_mutex_unlock(&sh->lock);
+		}
+	}
+	curl_easy_cleanup(h);
+	mg_buf_release(&doc);
+	return NULL;
+}
+
+static void run_uploaders(struct shared *sh, int nthreads, long stop_after_ms,
+                          mgt_srv *kill_me)
+{
+	pthread_t t[32];
+	struct worker w[32];
+	int i;
+
+	for (i = 0; i < nthreads; i++) {
+		w[i].sh = sh;
+		w[i].index = i;
+		assert_int_equal(pthread_create(&t[i], NULL, uploader, &w[i]),
+		                 0);
+	}
+	if (stop_after_ms > 0) {
+		sleep_ms(stop_after_ms);
+		atomic_store(&sh->stop, true);
+		if (kill_me)
+			assert_int_equal(mgt_srv_stop(kill_me, SIGKILL),
+			                 128 + SIGKILL);
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void shared_init(struct shared *sh, const char *url, const char *token)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->url = url;
+	sh->token = token;
+	atomic_init(&sh->stop, false);
+	atomic_init(&sh->next, 0);
+	pthread_mutex_init(&sh->lock, NULL);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql, int64_t arg)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_16_concurrent_uploaders(void **state)
+{
+	struct fixture *f = *state;
+	char *db = mgt_path(f->dir, "c16.db"),
+	     *log = mgt_path(f->dir, "c16.log");
+	char url[128], *token;
+	struct shared sh;
+	sqlite3 *conn;
+	mgt_srv s;
+	int i;
+
+	mgt_srv_start(&s, db, log, NULL);
+	token = mgt_srv_token(db, "acme/load");
+	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
+	shared_init(&sh, url, token);
+	sh.per_thread = 4;
+	sh.nbench = 20;
+	sh.nunits = 3;
+	sh.nsamples = 5;
+	sh.profile_len = 8192;
+	sh.honour_503 = true;
+	run_uploaders(&sh, 16, 0, NULL);
+
+	assert_int_equal(sh.nfail, 0);
+	assert_int_equal(sh.nids, 64);
+	assert_int_equal(sh.replays_ok, 16);
+	qsort(sh.ids, (size_t)sh.nids, sizeof(sh.ids[0]), cmp_id);
+	for (i = 1; i < sh.nids; i++)
+		assert_true(sh.ids[i] != sh.ids[i - 1]); /* no id twice */
+	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+
+	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	/* exactly the answered runs, each whole: 20 x 3 x 5 samples */
+	assert_int_equal(query_int(conn, "SELECT count(*) FROM runs", 0), 64);
+	for (i = 0; i < sh.nids; i++) {
+		assert_int_equal(query_int(conn,
+		                           "SELECT count(*) FROM samples WHERE "
+		                           "run_id = ?1",
+		                           sh.ids[i]),
+		                 300);
+		assert_int_equal(query_int(conn,
+		                           "SELECT p.size FROM profiles p JOIN "
+		                           "profile_blobs b ON b.sha256 = "
+		                           "p.sha256 WHERE p.run_id = ?1",
+		                           sh.ids[i]),
+		                 8192);
+	}
+	assert_int_equal(
+	        query_int(conn,
+	                  "SELECT count(DISTINCT idempotency_key) FROM "
+	                  "runs",
+	                  0),
+	        64);
+	sqlite3_close(conn);
+	mgt_srv_release(&s);
+	pthread_mutex_destroy(&sh.lock);
+	free(token);
+	free(db);
+	free(log);
+}
+
+/*
+ * No room to wait for the writer (queue 0, 8 worker threads): concurrent
+ * uploads meet 503 + Retry-After, never 500, and all get in when resent.
+ */
+static void test_saturated_writer_503(void **state)
+{
+	struct fixture *f = *state;
+	char *db = mgt_path(f->dir, "sat.db"),
+	     *log = mgt_path(f->dir, "sat.log");
+	const char *extra[] = {"--threads", "8", "--write-queue", "0", NULL};
+	char url[128], *token;
+	struct shared sh;
+	sqlite3 *conn;
+	mgt_srv s;
+
+	mgt_srv_start(&s, db, log, extra);
+	token = mgt_srv_token(db, "acme/load");
+	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
+	shared_init(&sh, url, token);
+	sh.per_thread = 4;
+	sh.nbench = 100;
+	sh.nunits = 3;
+	sh.nsamples = 5;
+	sh.honour_503 = true;
+	run_uploaders(&sh, 8, 0, NULL);
+	assert_int_equal(sh.nfail, 0);
+	assert_int_equal(sh.nids, 32);
+	assert_true(sh.n503 > 0);
+	assert_int_equal(sh.n503_with_retry_after, sh.n503);
+	{
+		char murl[128];
+		mgt_req req = {NULL, murl, NULL, NULL, 0, NULL, 0};
+		mgt_resp resp;
+
+		snprintf(murl, sizeof(murl), "%s/metrics", s.url);
+		assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+		assert_null(strstr(resp.body.ptr, "code=\"500\""));
+		assert_non_null(strstr(resp.body.ptr,
+		                       "memgate_busy_rejections_total "));
+		assert_null(strstr(resp.body.ptr,
+		                   "memgate_busy_rejections_total 0\n"));
+		mgt_resp_release(&resp);
+	}
+	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(query_int(conn, "SELECT count(*) FROM runs", 0), 32);
+	sqlite3_close(conn);
+	mgt_srv_release(&s);
+	pthread_mutex_destroy(&sh.lock);
+	free(token);
+	free(db);
+	free(log);
+}
+
+static void test_sigkill_during_uploads(void **state)
+{
+	struct fixture *f = *state;
+	char *db = mgt_path(f->dir, "kill.db"),
+	     *log = mgt_path(f->dir, "kill.log");
+	char url[128], *token, *check = NULL;
+	struct shared sh;
+	sqlite3 *conn;
+	sqlite3_stmt *st;
+	mgt_srv s;
+	int64_t stored;
+	int i;
+
+	mgt_srv_start(&s, db, log, NULL);
+	token = mgt_srv_token(db, "acme/load");
+	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
+	shared_init(&sh, url, token);
+	sh.nbench = 50;
+	sh.nunits = 3;
+	sh.nsamples = 4;
+	sh.profile_len = 64 * 1024;
+	sh.honour_503 = true;
+	/* 8 uploaders until the server is killed, 1.5 s in */
+	run_uploaders(&sh, 8, 1500, &s);
+	assert_true(sh.nids > 0);
+
+	assert_int_equal(
+	        sqlite3_open_v2(db, &conn, SQLITE_OPEN_READWRITE, NULL),
+	        SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(conn, "PRAGMA integrity_check", -1,
+	                                    &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	check = mg_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_string_equal(check, "ok");
+	free(check);
+	/* every 2xx run, whole; a run may be stored without its answer */
+	for (i = 0; i < sh.nids; i++) {
+		assert_int_equal(query_int(conn,
+		                           "SELECT count(*) FROM samples WHERE "
+		                           "run_id = ?1",
+		                           sh.ids[i]),
+		                 600);
+		assert_int_equal(
+		        query_int(conn,
+		                  "SELECT length(b.data) FROM profiles p "
+		                  "JOIN profile_blobs b ON b.sha256 = "
+		                  "p.sha256 WHERE p.run_id = ?1",
+		                  sh.ids[i]),
+		        64 * 1024);
+	}
+	stored = query_int(conn, "SELECT count(*) FROM runs", 0);
+	assert_true(stored >= sh.nids);
+	/* no run is partial, answered or not */
+	assert_int_equal(query_int(conn,
+	                           "SELECT count(*) FROM runs r WHERE (SELECT "
+	                           "count(*) FROM samples s WHERE s.run_id = "
+	                           "r.id) != 600",
+	                           0),
+	                 0);
+	sqlite3_close(conn);
+	print_message("SIGKILL: %d runs answered 2xx, %lld stored\n", sh.nids,
+	              (long long)stored);
+
+	/* the restarted server serves them */
+	mgt_srv_release(&s);
+	mgt_srv_start(&s, db, log, (const char *[]){"--public-read", NULL});
+	{
+		char rurl[256];
+		mgt_req req = {NULL, rurl, NULL, NULL, 0, NULL, 0};
+		mgt_resp resp;
+		cJSON *d;
+
+		snprintf(rurl, sizeof(rurl),
+		         "%s/api/v1/projects/acme%%2Fload/runs/%lld", s.url,
+		         (long long)sh.ids[sh.nids - 1]);
+		assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+		assert_int_equal(resp.status, 200);
+		d = cJSON_Parse(resp.body.ptr);
+		assert_int_equal((int)cJSON_GetObjectItem(d, "samples_total")
+		                         ->valuedouble,
+		                 600);
+		cJSON_Delete(d);
+		mgt_resp_release(&resp);
+	}
+	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+	mgt_srv_release(&s);
+	pthread_mutex_destroy(&sh.lock);
+	free(token);
+	free(db);
+	free(log);
+}
+
+/* ---- go tool pprof ------------------------------------------------------ */
+
+/*
+ * A heap-like profile built field by field with protobuf-c: one sample
+ * type alloc_space/bytes; main.grow (called from main.main) allocated
+ * 3000 bytes, main.main itself 1000. So pprof must show main.grow with
+ * flat 3000B = 75% and main.main with flat 1000B = 25%, cum 4000B = 100%.
+ */
+static void make_profile(mg_buf *out)
+{
+	Perftools__Profiles__Profile p = PERFTOOLS__PROFILES__PROFILE__INIT;
+	Perftools__Profiles__ValueType vt =
+	        PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
+	Perftools__Profiles__ValueType period =
+	        PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
+	Perftools__Profiles__Function fn[2] = {
+	        PERFTOOLS__PROFILES__FUNCTION__INIT,
+	        PERFTOOLS__PROFILES__FUNCTION__INIT};
+	Perftools__Profiles__Line line[2] = {PERFTOOLS__PROFILES__LINE__INIT,
+	                                     PERFTOOLS__PROFILES__LINE__INIT};
+	Perftools__Profiles__Line *lp[2] = {&line[0], &line[1]};
+	Perftools__Profiles__Location loc[2] = {
+	        PERFTOOLS__PROFILES__LOCATION__INIT,
+	        PERFTOOLS__PROFILES__LOCATION__INIT};
+	Perftools__Profiles__Sample smp[2] = {
+	        PERFTOOLS__PROFILES__SAMPLE__INIT,
+	        PERFTOOLS__PROFILES__SAMPLE__INIT};
+	Perftools__Profiles__ValueType *vtp[1] = {&vt};
+	Perftools__Profiles__Function *fnp[2] = {&fn[0], &fn[1]};
+	Perftools__Profiles__Location *locp[2] = {&loc[0], &loc[1]};
+	Perftools__Profiles__Sample *smpp[2] = {&smp[0], &smp[1]};
+	char *strings[] = {"",        "alloc_space", "bytes", "main.grow",
+	                   "main.go", "main.main",   "space"};
+	uint64_t stack0[2] = {1, 2}, stack1[1] = {2};
+	int64_t v0[1] = {3000}, v1[1] = {1000};
+	size_t n;
+	int i;
+
+	vt.type = 1;
+	vt.unit = 2;
+	period.type = 6;
+	period.unit = 2;
+	for (i = 0; i < 2; i++) {
+		fn[i].id = (uint64_t)i + 1;
+		fn[i].name = i == 0 ? 3 : 5;
+		fn[i].system_name = fn[i].name;
+		fn[i].filename = 4;
+		line[i].function_id = (uint64_t)i + 1;
+		line[i].line = 10 + i;
+		loc[i].id = (uint64_t)i + 1;
+		loc[i].address = 0x1000 + (uint64_t)i * 16;
+		loc[i].n_line = 1;
+		loc[i].line = &lp[i];
+	}
+	smp[0].n_location_id = 2;
+	smp[0].location_id = stack0;
+	smp[0].n_value = 1;
+	smp[0].value = v0;
+	smp[1].n_location_id = 1;
+	smp[1].location_id = stack1;
+	smp[1].n_value = 1;
+	smp[1].value = v1;
+	p.n_sample_type = 1;
+	p.sample_type = vtp;
+	p.n_sample = 2;
+	p.sample = smpp;
+	p.n_location = 2;
+	p.location = locp;
+	p.n_function = 2;
+	p.function = fnp;
+	p.n_string_table = sizeof(strings) / sizeof(strings[0]);
+	p.string_table = strings;
+	p.period_type = &period;
+	p.period = 524288;
+	n = perftools__profiles__profile__get_packed_size(&p);
+	assert_int_equal(mg_buf_grow(out, n), 0);
+	perftools__profiles__profile__pack(&p, (uint8_t *)out->ptr);
+	out->len = n;
+}
+
+static void test_go_tool_pprof(void **state)
+{
+	struct fixture *f = *state;
+	char *db = mgt_path(f->dir, "pprof.db"),
+	     *log = mgt_path(f->dir, "pprof.log");
+	mg_buf prof = MG_BUF_INIT(1 << 20), doc = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_buf out = MG_BUF_INIT(1 << 20);
+	char url[128], sha[41], *token;
+	mgt_req req = {"POST", url, NULL, NULL, 0, NULL, 0};
+	mgt_resp resp;
+	mgt_srv s;
+	int64_t id;
+
+	if (mgt_sh(NULL, NULL, "command -v go >/dev/null 2>&1") != 0) {
+		print_message("go not installed: skipped\n");
+		skip();
+	}
+	make_profile(&prof);
+	mgt_srv_start(&s, db, log, (const char *[]){"--public-read", NULL});
+	token = mgt_srv_token(db, "acme/pprof");
+	mgt_sha(sha, 42);
+	mgt_make_run_json(&doc, "acme/pprof", sha, NULL, 1700000000, 1, 1, 1,
+	                  prof.ptr, prof.len, 0);
+	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
+	req.token = token;
+	req.body = doc.ptr;
+	req.len = doc.len;
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 201);
+	id = json_id(&resp);
+	mgt_resp_release(&resp);
+
+	/* pprof fetches the URL itself; %2F must survive its URL handling */
+	assert_int_equal(
+	        mgt_sh(f->dir, &out,
+	               "GOCACHE='%s/gocache' PPROF_TMPDIR='%s' HOME='%s' "
+	               "go tool pprof -top -unit=B "
+	               "'%s/api/v1/projects/acme%%2Fpprof/runs/%lld/profiles/"
+	               "heap' 2>&1",
+	               f->dir, f->dir, f->dir, s.url, (long long)id),
+	        0);
+	print_message("%s", out.ptr);
+	assert_non_null(strstr(out.ptr, "4000B total"));
+	assert_non_null(strstr(out.ptr,
+	                       "3000B 75.00% 75.00%      3000B 75.00%  "
+	                       "main.grow"));
+	assert_non_null(strstr(out.ptr,
+	                       "1000B 25.00%   100%      4000B   100%  "
+	                       "main.main"));
+	/* reads are public here: an unknown project is a plain 404 */
+	snprintf(url, sizeof(url), "%s/api/v1/projects/acme%%2Fnope/benchmarks",
+	         s.url);
+	req.method = NULL;
+	req.token = NULL;
+	req.body = NULL;
+	req.len = 0;
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 404);
+	mgt_resp_release(&resp);
+	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+	mgt_srv_release(&s);
+	mg_buf_release(&prof);
+	mg_buf_release(&doc);
+	mg_buf_release(&out);
+	free(token);
+	free(db);
+	free(log);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_16_concurrent_uploaders,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_saturated_writer_503,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_sigkill_during_uploads,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_go_tool_pprof, setup,
+	                                        teardown),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
