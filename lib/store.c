@@ -229,6 +229,7 @@ void mg_store_close(mg_store *st)
 {
 	if (st == NULL)
 		return;
+	sqlite3_finalize(st->history_stmt);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);

@@ -108,6 +108,16 @@ int mg_store_history(mg_store *st, const mg_history_query *q,
 void mg_history_free(mg_history_point *points, size_t n);
 
 /*
+ * The same rows for a benchmark already known by id (from
+ * mg_store_benchmarks) on an explicit branch: no name resolution, and the
+ * statement stays prepared on the connection, for pages that draw
+ * thousands of series.
+ */
+int mg_store_history_of(mg_store *st, int64_t bench_id, const char *unit,
+                        const char *branch, int64_t limit,
+                        mg_history_point **out, size_t *n_out, mg_err *err);
+
+/*
  * The query plan of the history query, one "detail" line per step, for
  * the test that shows it is an index range scan. Caller frees *out.
  */

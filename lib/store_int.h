@@ -15,6 +15,7 @@ struct mg_store {
 	char *path;     /* file name, for messages */
 	int fail_after; /* fault injection: steps until a forced failure */
 	bool in_tx;     /* inside mg_store_begin/commit */
+	sqlite3_stmt *history_stmt; /* mg_store_history_of, kept prepared */
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */

@@ -484,34 +484,18 @@ void mg_history_free(mg_history_point *points, size_t n)
 	free(points);
 }
 
-int mg_store_history(mg_store *st, const mg_history_query *q,
-                     mg_history_point **out, size_t *n_out, mg_err *err)
+/*
+ * Step the bound history statement into a new array of points. On error
+ * nothing is handed out; the statement is left for the caller to reset.
+ */
+static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
+                        mg_history_point **out, size_t *n_out, mg_err *err)
 {
-	sqlite3_stmt *stmt = NULL;
 	mg_history_point *pts = NULL;
-	char *default_branch = NULL;
-	int64_t project_id = 0, bench_id = 0;
 	size_t n = 0, cap;
-	int rc, error;
+	int rc, error = 0;
 
-	if (q->limit <= 0 || q->limit > 1000000)
-		return mg_err_set(err, MG_EINPUT,
-		                  "limit must be between 1 and 1000000");
-	error = resolve_project(st, q->project, &project_id, &default_branch,
-	                        err);
-	if (error < 0)
-		return error;
-	error = resolve_benchmark(st, project_id, q, &bench_id, err);
-	if (error < 0)
-		goto cleanup;
-	error = mg_store__prepare(st, &stmt, history_sql, err);
-	if (error < 0)
-		goto cleanup;
-	sqlite3_bind_int64(stmt, 1, bench_id);
-	mg_store__bind_text(stmt, 2, q->unit);
-	mg_store__bind_text(stmt, 3, q->branch ? q->branch : default_branch);
-	sqlite3_bind_int64(stmt, 4, q->limit);
-	cap = q->limit < 64 ? (size_t)q->limit : 64;
+	cap = limit < 64 ? (size_t)limit : 64;
 	pts = calloc(cap, sizeof(*pts));
 	if (pts == NULL)
 		goto oom;
@@ -546,16 +530,70 @@ int mg_store_history(mg_store *st, const mg_history_query *q,
 	}
 	*out = pts;
 	*n_out = n;
-	pts = NULL;
-	n = 0;
-	goto cleanup;
+	return 0;
 
 oom:
 	error = mg_err_set(err, MG_ENOMEM, "out of memory");
 cleanup:
 	mg_history_free(pts, n);
+	return error;
+}
+
+int mg_store_history(mg_store *st, const mg_history_query *q,
+                     mg_history_point **out, size_t *n_out, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *default_branch = NULL;
+	int64_t project_id = 0, bench_id = 0;
+	int error;
+
+	if (q->limit <= 0 || q->limit > 1000000)
+		return mg_err_set(err, MG_EINPUT,
+		                  "limit must be between 1 and 1000000");
+	error = resolve_project(st, q->project, &project_id, &default_branch,
+	                        err);
+	if (error < 0)
+		return error;
+	error = resolve_benchmark(st, project_id, q, &bench_id, err);
+	if (error < 0)
+		goto cleanup;
+	error = mg_store__prepare(st, &stmt, history_sql, err);
+	if (error < 0)
+		goto cleanup;
+	sqlite3_bind_int64(stmt, 1, bench_id);
+	mg_store__bind_text(stmt, 2, q->unit);
+	mg_store__bind_text(stmt, 3, q->branch ? q->branch : default_branch);
+	sqlite3_bind_int64(stmt, 4, q->limit);
+	error = fetch_points(st, stmt, q->limit, out, n_out, err);
+cleanup:
 	sqlite3_finalize(stmt);
 	free(default_branch);
+	return error;
+}
+
+int mg_store_history_of(mg_store *st, int64_t bench_id, const char *unit,
+                        const char *branch, int64_t limit,
+                        mg_history_point **out, size_t *n_out, mg_err *err)
+{
+	int error;
+
+	if (limit <= 0 || limit > 1000000)
+		return mg_err_set(err, MG_EINPUT,
+		                  "limit must be between 1 and 1000000");
+	/* Kept prepared: pages ask for thousands of series at once. */
+	if (st->history_stmt == NULL) {
+		error = mg_store__prepare(st, &st->history_stmt, history_sql,
+		                          err);
+		if (error < 0)
+			return error;
+	}
+	sqlite3_bind_int64(st->history_stmt, 1, bench_id);
+	mg_store__bind_text(st->history_stmt, 2, unit);
+	mg_store__bind_text(st->history_stmt, 3, branch);
+	sqlite3_bind_int64(st->history_stmt, 4, limit);
+	error = fetch_points(st, st->history_stmt, limit, out, n_out, err);
+	sqlite3_reset(st->history_stmt);
+	sqlite3_clear_bindings(st->history_stmt);
 	return error;
 }
 

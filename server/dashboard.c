@@ -210,34 +210,22 @@ int mg_dash_projects(mg_req *r)
  * benchmark's unit on the default branch and the newest value. Returns
  * a store error; a benchmark without that unit on the branch is "–".
  */
-static int spark_cell(mg_page *p, mg_store *st, const char *project,
-                      const char *branch, const mg_bench_info *b, bool unique,
-                      const char *unit, mg_err *err)
+static int spark_cell(mg_page *p, mg_store *st, const char *branch,
+                      const mg_bench_info *b, const char *unit, mg_err *err)
 {
 	double v[MG_DASH_SPARK_POINTS], prior[MG_DASH_SPARK_POINTS];
 	mg_history_point *pts = NULL;
-	mg_history_query q;
-	char name[MG_API_MAX_PARAM];
 	size_t n = 0, i;
 	bool up = false;
 	int error;
 
-	/*
-	 * The store resolves a name by trying it as given, then without
-	 * its -procs suffix, each a scan of the project's benchmarks: the
-	 * bare name finds it in one when no other procs value shares it.
-	 */
-	snprintf(name, sizeof(name), "%s", b->name);
-	if (b->procs > 0 && !unique)
-		snprintf(name, sizeof(name), "%s-%d", b->name, b->procs);
-	memset(&q, 0, sizeof(q));
-	q.project = project;
-	q.benchmark = name;
-	q.package = b->package;
-	q.unit = unit;
-	q.branch = branch;
-	q.limit = MG_DASH_SPARK_POINTS;
-	error = mg_store_history(st, &q, &pts, &n, err);
+	/* By id: name resolution per cell made 1,000 benchmarks slow. */
+	for (i = 0; i < b->nunits && strcmp(b->units[i], unit) != 0; i++)
+		;
+	error = i == b->nunits ? MG_ENOTFOUND
+	                       : mg_store_history_of(st, b->id, unit, branch,
+	                                             MG_DASH_SPARK_POINTS, &pts,
+	                                             &n, err);
 	if (error == MG_ENOTFOUND || (error == 0 && n == 0)) {
 		mg_page_puts(p, "<td class=\"n mute\">–</td>");
 		return 0;
@@ -278,12 +266,6 @@ static int spark_cell(mg_page *p, mg_store *st, const char *project,
 	return 0;
 }
 
-static bool same_name(const mg_bench_info *a, const mg_bench_info *b)
-{
-	return strcmp(a->package, b->package) == 0 &&
-	       strcmp(a->name, b->name) == 0;
-}
-
 static const char FILTER_JS[] =
         "<script>(function(){var f=document.getElementById('filter');"
         "f.addEventListener('input',function(){var q=f.value.toLowerCase();"
@@ -301,7 +283,6 @@ int mg_dash_project(mg_req *r)
 	mg_project_info info;
 	size_t n = 0, nruns = 0, i, u;
 	char title[512];
-	bool unique;
 	mg_page p;
 	int error;
 
@@ -374,12 +355,9 @@ int mg_dash_project(mg_req *r)
 		if (b[i].procs > 0)
 			mg_page_printf(&p, "-%d", b[i].procs);
 		mg_page_puts(&p, "</a></td>");
-		/* sorted by package, name, procs: a namesake is adjacent */
-		unique = !(i > 0 && same_name(&b[i - 1], &b[i])) &&
-		         !(i + 1 < n && same_name(&b[i + 1], &b[i]));
 		for (u = 0; u < NSPARK && error == 0; u++)
-			error = spark_cell(&p, st, project, info.default_branch,
-			                   &b[i], unique, SPARK_UNITS[u], &err);
+			error = spark_cell(&p, st, info.default_branch, &b[i],
+			                   SPARK_UNITS[u], &err);
 		mg_page_puts(&p, "</tr>\n");
 	}
 	if (n > 0)
