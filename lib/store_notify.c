@@ -273,3 +273,33 @@ int mg_store_commit_seen(mg_store *st, const char *project, const char *sha,
 	}
 	return error;
 }
+
+int mg_store_open_regressions(mg_store *st, const char *project, int64_t *out,
+                              mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int64_t pid;
+	int rc, error;
+
+	error = project_id(st, project, &pid, err);
+	if (error == 0)
+		error = mg_store__prepare(
+		        st, &stmt,
+		        "SELECT count(*) FROM comparisons c WHERE c.project_id "
+		        "= "
+		        "?1 AND c.pr_number IS NOT NULL AND c.verdict = "
+		        "'regression' AND c.id = (SELECT max(c2.id) FROM "
+		        "comparisons c2 WHERE c2.project_id = c.project_id AND "
+		        "c2.pr_number = c.pr_number)",
+		        err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, pid);
+	rc = mg_store__step(st, stmt, err);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else
+		error = rc < 0 ? rc : MG_EINTERNAL;
+	sqlite3_finalize(stmt);
+	return error;
+}

@@ -42,6 +42,14 @@ int mg_store_comparison_add(mg_store *st, const mg_comparison_row *row,
                             int64_t *id_out, mg_err *err);
 
 /*
+ * Open regressions of a project: pull requests whose latest verdict is a
+ * regression (a later push that fixed it makes it count no more). Runs
+ * on branches without a pull request do not count.
+ */
+int mg_store_open_regressions(mg_store *st, const char *project, int64_t *out,
+                              mg_err *err);
+
+/*
  * Comparisons of pull request `number` whose verdict is regression or
  * improvement, into *out (0 when none or the project is unknown).
  */

@@ -25,6 +25,7 @@
 #include "changepoint.h"
 #include "compare.h"
 #include "dashboard.h"
+#include "store_notify.h"
 #include "server.h"
 
 /* Units with a sparkline on the project page, in this order. */
@@ -144,6 +145,7 @@ int mg_dash_projects(mg_req *r)
 	mg_page_puts(&p, "<h1>Projects</h1>\n");
 	for (i = 0; i < n && error == 0; i++) {
 		mg_commit_info *c = NULL;
+		int64_t open = 0;
 		size_t nc = 0;
 
 		if (!mg_auth_may_read(r, pr[i].name))
@@ -164,7 +166,17 @@ int mg_dash_projects(mg_req *r)
 		time_ms(&p, pr[i].last_run_at);
 		mg_page_puts(&p, "; default branch <code>");
 		mg_page_esc(&p, pr[i].default_branch);
-		mg_page_puts(&p, "</code></p>\n");
+		mg_page_puts(&p, "</code>");
+		error = mg_store_open_regressions(st, pr[i].name, &open, &err);
+		if (error < 0) {
+			mg_commit_info_free(c, nc);
+			break;
+		}
+		mg_page_printf(&p,
+		               "; <span class=\"%s\">%lld open regression%s"
+		               "</span></p>\n",
+		               open ? "bad" : "mute", (long long)open,
+		               open == 1 ? "" : "s");
 		if (nc > 0)
 			mg_page_puts(&p, "<div class=\"scroll\"><table><tr>"
 			                 "<th>commit</th><th>subject</th>"

@@ -162,6 +162,23 @@ static void upload(const char *sha, const char *parent, int nbench,
 	upload_to(PROJECT, F->token, sha, parent, nbench, allocs, pr, base_sha);
 }
 
+/* The dashboard's project list states open regressions per project. */
+static void assert_open_regressions(const char *want)
+{
+	mgt_req req = {0};
+	mgt_resp resp;
+	char url[512];
+
+	snprintf(url, sizeof(url), "%s/", F->srv.url);
+	req.url = url;
+	req.token = F->token;
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 200);
+	if (strstr(resp.body.ptr, want) == NULL)
+		fail_msg("'%s' not on the projects page", want);
+	mgt_resp_release(&resp);
+}
+
 static size_t count_status(int status)
 {
 	size_t i, n = 0;
@@ -209,6 +226,7 @@ static void test_pr_status_and_comment(void **state)
 	assert_non_null(s);
 	assert_int_equal(strncmp(s, "<!-- memgate:verdict -->", 24), 0);
 	assert_non_null(strstr(s, "allocs/op"));
+	assert_open_regressions("1 open regression<");
 
 	/* a second push to the pull request: the same comment, updated */
 	upload(head2, head1, 2, 2, 7, base);
@@ -235,6 +253,10 @@ static void test_pr_status_and_comment(void **state)
 	/* the first head keeps its one status */
 	assert_int_equal(fakegh_objects(F->gh, FAKEGH_STATUS, PROJECT, head1),
 	                 1);
+	/* a fixing push: the pull request's latest verdict is no regression */
+	upload(head1, head2, 2, 1, 7, base);
+	assert_int_equal(wait_objects(FAKEGH_STATUS, head1, 2), 2);
+	assert_open_regressions("0 open regressions<");
 }
 
 /*
