@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "buf.h"
 #include "auth.h"
 #include "changepoint.h"
 #include "compare.h"
@@ -439,9 +440,53 @@ static int64_t run_of(const mg_commit_info *c, size_t n, const char *sha)
 	return 0;
 }
 
+/*
+ * A link to the commit on its forge, from the project's clone URL
+ * ("https://host/owner/repo.git" or "git@host:owner/repo.git" ->
+ * https://host/owner/repo/commit/SHA, which GitHub and GitLab both
+ * answer); the bare short sha when the URL says nothing usable.
+ */
+static void commit_cell(mg_page *p, const char *clone_url, const char *sha)
+{
+	mg_buf url = MG_BUF_INIT(4096);
+	const char *host = NULL, *path;
+	size_t hlen = 0, plen;
+
+	if (clone_url && strncmp(clone_url, "https://", 8) == 0) {
+		host = clone_url + 8;
+		path = strchr(host, '/');
+		hlen = path ? (size_t)(path - host) : 0;
+		path = path ? path + 1 : NULL;
+	} else if (clone_url && strncmp(clone_url, "git@", 4) == 0) {
+		host = clone_url + 4;
+		path = strchr(host, ':');
+		hlen = path ? (size_t)(path - host) : 0;
+		path = path ? path + 1 : NULL;
+	} else {
+		path = NULL;
+	}
+	if (path == NULL || hlen == 0 || strchr(host, '@')) {
+		mg_page_printf(p, "%.12s", sha);
+		return;
+	}
+	plen = strlen(path);
+	if (plen > 4 && strcmp(path + plen - 4, ".git") == 0)
+		plen -= 4;
+	if (mg_buf_printf(&url, "https://%.*s/%.*s/commit/%s", (int)hlen, host,
+	                  (int)plen, path, sha) < 0) {
+		mg_page_printf(p, "%.12s", sha);
+		mg_buf_release(&url);
+		return;
+	}
+	mg_page_puts(p, "<a href=\"");
+	mg_page_esc(p, url.ptr);
+	mg_page_printf(p, "\">%.12s</a>", sha);
+	mg_buf_release(&url);
+}
+
 static int history_section(mg_page *p, mg_req *r, mg_store *st,
-                           const mg_history_query *q, const mg_commit_info *c,
-                           size_t nc, mg_err *err)
+                           const mg_history_query *q, const char *clone_url,
+                           const mg_commit_info *c, size_t nc, mg_err *err)
 {
 	mg_history_point *pts = NULL;
 	mg_svg_point *sp = NULL;
@@ -523,10 +568,10 @@ static int history_section(mg_page *p, mg_req *r, mg_store *st,
 	                "median</th><th class=\"n\">min</th><th class=\"n\">"
 	                "max</th><th class=\"n\">n</th><th>run</th></tr>\n");
 	for (i = n; i-- > 0;) {
-		mg_page_printf(p,
-		               "<tr data-sha=\"%s\"><td class=\"mono\">"
-		               "%.12s</td><td>",
-		               sp[i].sha, sp[i].sha);
+		mg_page_printf(p, "<tr data-sha=\"%s\"><td class=\"mono\">",
+		               sp[i].sha);
+		commit_cell(p, clone_url, sp[i].sha);
+		mg_page_puts(p, "</td><td>");
 		mg_page_esc(p, sp[i].subject);
 		mg_page_puts(p, "</td><td class=\"n\">");
 		mg_page_num(p, sp[i].median);
@@ -651,7 +696,8 @@ int mg_dash_bench(mg_req *r)
 		q.unit = units[i];
 		q.branch = branch;
 		q.limit = limit;
-		error = history_section(&p, r, st, &q, c, nc, &err);
+		error = history_section(&p, r, st, &q, info.clone_url, c, nc,
+		                        &err);
 	}
 	mg_page_end(&p);
 done:

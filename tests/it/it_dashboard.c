@@ -81,6 +81,10 @@ static void fill(const char *db)
 		/* Benchmark2 gets the hostile name in every commit */
 		assert_int_equal(
 		        mg_run_set_str(&run.benches[2].name, HOSTILE_BENCH), 0);
+		assert_int_equal(
+		        mg_run_set_str(&run.clone_url,
+		                       "git@github.com:acme/widgets.git"),
+		        0);
 		if (c == 3)
 			assert_int_equal(mg_run_set_str(&run.commit.subject,
 			                                HOSTILE_SUBJECT),
@@ -302,6 +306,12 @@ static void test_history(void **state)
 	snprintf(want, sizeof(want), "<line class=\"cp\" x1=");
 	must_have(&r, want);
 	snprintf(want, sizeof(want), "data-sha=\"%s\"/>", F->sha[STEP]);
+	must_have(&r, want);
+	/* the points table links each commit to the forge */
+	snprintf(want, sizeof(want),
+	         "<a href=\"https://github.com/acme/widgets/commit/%s\">%.12s"
+	         "</a>",
+	         F->sha[STEP], F->sha[STEP]);
 	must_have(&r, want);
 	/* the hostile subject of commit 3 is in the hover text, escaped */
 	must_have(&r, "&lt;img src=x onerror=alert(2)&gt; &amp; &quot;q&quot; "
