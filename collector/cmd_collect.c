@@ -18,11 +18,11 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "ci_env.h"
 #include "cli.h"
 #include "envinfo.h"
@@ -144,15 +144,6 @@ static int read_actions_env(struct collect *c, mg_err *err)
 		c->pr = ci.pr;
 	mg_ci_env_release(&ci);
 	return error;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void progress(const struct collect *c, size_t i, size_t n,
@@ -422,7 +413,7 @@ static int collect_commit(struct collect *c, const char *sha, const char *dir,
 
 cleanup:
 	if (tmp)
-		nftw(tmp, rm_entry, 64, FTW_DEPTH | FTW_PHYS);
+		mg_rmtree(tmp);
 	mg_buf_release(&tmpdir);
 	mg_upload_result_release(&up);
 	mg_run_release(&run);

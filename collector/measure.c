@@ -3,10 +3,10 @@
  * checked-out commit, and turning their output into an mg_run.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "gobench.h"
 #include "log.h"
 #include "measure.h"
@@ -164,15 +164,6 @@ static int parse_output(mg_run *run, const mg_buf *out, const char *name,
 	return error;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* List the module's packages with `go list ./...`. */
 static int go_packages(char ***out, size_t *n_out, const char *dir,
                        const mg_measure_opts *o, mg_err *err)
@@ -295,7 +286,7 @@ cleanup:
 	for (i = 0; i < npkgs; i++)
 		free(pkgs[i]);
 	free(pkgs);
-	nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	mg_rmtree(tmpl);
 	mg_buf_release(&tmpdir);
 	mg_proc_result_release(&res);
 	mg_buf_release(&all);

@@ -5,12 +5,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "httpc.h"
 #include "log.h"
 #include "massif.h"
@@ -175,15 +175,6 @@ static int add_pprof(mg_run *run, const char *kind, const mg_buf *raw,
 }
 
 /* ---- massif ---- */
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int read_file(mg_buf *out, const char *path, mg_err *err)
 {
@@ -569,7 +560,7 @@ int mg_measure_command(mg_run *run, const char *dir, const mg_measure_opts *o,
 
 cleanup:
 	if (tmpdir.len > 0)
-		nftw(tmpdir.ptr, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		mg_rmtree(tmpdir.ptr);
 	if (curl_init)
 		mg_httpc_global_cleanup();
 	mg_massif_free(best);

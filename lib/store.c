@@ -74,6 +74,17 @@ int mg_store__exec(mg_store *st, const char *sql, mg_err *err)
 	return 0;
 }
 
+int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(stmt, col);
+
+	*field = NULL;
+	if (s == NULL)
+		return 0;
+	*field = mg_strdup(s);
+	return *field ? 0 : MG_ENOMEM;
+}
+
 int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s)
 {
 	if (s == NULL)

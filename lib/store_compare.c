@@ -5,16 +5,6 @@
 #include "envinfo.h"
 #include "store_int.h"
 
-static int col_dup(char **field, sqlite3_stmt *stmt, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(stmt, col);
-
-	if (s == NULL)
-		return 0;
-	*field = mg_strdup(s);
-	return *field ? 0 : MG_ENOMEM;
-}
-
 void mg_commit_run_free(mg_commit_run *runs, size_t n)
 {
 	size_t i;
@@ -71,17 +61,17 @@ int mg_store_commit_runs(mg_store *st, const char *project, const char *sha,
 		r->started_at = sqlite3_column_int64(stmt, 2);
 		r->env.cores = sqlite3_column_int64(stmt, 7);
 		r->env.mem_bytes = sqlite3_column_int64(stmt, 8);
-		if (col_dup(&r->env.os, stmt, 3) < 0 ||
-		    col_dup(&r->env.kernel, stmt, 4) < 0 ||
-		    col_dup(&r->env.arch, stmt, 5) < 0 ||
-		    col_dup(&r->env.cpu_model, stmt, 6) < 0 ||
-		    col_dup(&r->env.go_version, stmt, 9) < 0 ||
-		    col_dup(&r->env.gomaxprocs, stmt, 10) < 0 ||
-		    col_dup(&r->env.gogc, stmt, 11) < 0 ||
-		    col_dup(&r->env.gomemlimit, stmt, 12) < 0 ||
-		    col_dup(&r->env.godebug, stmt, 13) < 0 ||
-		    col_dup(&r->env.thp, stmt, 14) < 0 ||
-		    col_dup(&r->env.label, stmt, 15) < 0)
+		if (mg_store__col_str(&r->env.os, stmt, 3) < 0 ||
+		    mg_store__col_str(&r->env.kernel, stmt, 4) < 0 ||
+		    mg_store__col_str(&r->env.arch, stmt, 5) < 0 ||
+		    mg_store__col_str(&r->env.cpu_model, stmt, 6) < 0 ||
+		    mg_store__col_str(&r->env.go_version, stmt, 9) < 0 ||
+		    mg_store__col_str(&r->env.gomaxprocs, stmt, 10) < 0 ||
+		    mg_store__col_str(&r->env.gogc, stmt, 11) < 0 ||
+		    mg_store__col_str(&r->env.gomemlimit, stmt, 12) < 0 ||
+		    mg_store__col_str(&r->env.godebug, stmt, 13) < 0 ||
+		    mg_store__col_str(&r->env.thp, stmt, 14) < 0 ||
+		    mg_store__col_str(&r->env.label, stmt, 15) < 0)
 			goto oom;
 	}
 	if (rc < 0) {

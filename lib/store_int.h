@@ -37,6 +37,11 @@ int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s);
  * identical environments share one row. 0 or MG_ENOMEM.
  */
 int mg_store__env_key(char out[65], const mg_env *e);
+/*
+ * Copy text column `col` into a new string at *field (NULL for SQL NULL).
+ * 0 or MG_ENOMEM.
+ */
+int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col);
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
 

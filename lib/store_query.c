@@ -5,16 +5,6 @@
 #include "store_int.h"
 
 /* Copy a text column into *field (NULL stays NULL). */
-static int col_str(char **field, sqlite3_stmt *stmt, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(stmt, col);
-
-	if (s == NULL)
-		return 0;
-	*field = mg_strdup(s);
-	return *field ? 0 : MG_ENOMEM;
-}
-
 static int load_run_row(mg_store *st, int64_t id, mg_run *out, mg_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -85,7 +75,8 @@ static int load_run_row(mg_store *st, int64_t id, mg_run *out, mg_err *err)
 		size_t i;
 
 		for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-			if (col_str(strs[i].field, stmt, strs[i].col) < 0) {
+			if (mg_store__col_str(strs[i].field, stmt,
+			                      strs[i].col) < 0) {
 				error = mg_err_set(err, MG_ENOMEM,
 				                   "out of memory");
 				goto cleanup;
@@ -293,7 +284,7 @@ static int load_profiles(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 		p = &out->profiles[idx];
 		if (split_sample_types(p, (const char *)sqlite3_column_text(
 		                                  stmt, 3)) < 0 ||
-		    col_str(&p->default_sample_type, stmt, 4) < 0)
+		    mg_store__col_str(&p->default_sample_type, stmt, 4) < 0)
 			goto oom;
 		sqlite3_reset(funcs);
 		sqlite3_bind_int64(funcs, 1, sqlite3_column_int64(stmt, 0));
@@ -461,7 +452,7 @@ static int resolve_project(mg_store *st, const char *name, int64_t *id,
 	rc = mg_store__step(st, stmt, err);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(stmt, 0);
-		error = col_str(default_branch, stmt, 1) < 0
+		error = mg_store__col_str(default_branch, stmt, 1) < 0
 		                ? mg_err_set(err, MG_ENOMEM, "out of memory")
 		                : 0;
 	} else {
@@ -517,7 +508,7 @@ static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
 		snprintf(p->sha, sizeof(p->sha), "%s",
 		         (const char *)sqlite3_column_text(stmt, 0));
 		p->commit_time = sqlite3_column_int64(stmt, 1);
-		if (col_str(&p->subject, stmt, 2) < 0)
+		if (mg_store__col_str(&p->subject, stmt, 2) < 0)
 			goto oom;
 		p->n = sqlite3_column_int64(stmt, 3);
 		p->median = sqlite3_column_double(stmt, 4);
@@ -681,9 +672,9 @@ int mg_store_list_runs(mg_store *st, const char *project, int64_t limit,
 		r->id = sqlite3_column_int64(stmt, 0);
 		snprintf(r->sha, sizeof(r->sha), "%s",
 		         (const char *)sqlite3_column_text(stmt, 1));
-		if (col_str(&r->project, stmt, 2) < 0 ||
-		    col_str(&r->branch, stmt, 3) < 0 ||
-		    col_str(&r->subject, stmt, 4) < 0)
+		if (mg_store__col_str(&r->project, stmt, 2) < 0 ||
+		    mg_store__col_str(&r->branch, stmt, 3) < 0 ||
+		    mg_store__col_str(&r->subject, stmt, 4) < 0)
 			goto oom;
 		r->status = status && strcmp(status, "ok") == 0 ? MG_RUN_OK
 		                                                : MG_RUN_FAILED;

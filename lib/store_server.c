@@ -13,17 +13,6 @@
 #include "store_int.h"
 
 /* Copy a text column into *field (NULL stays NULL); 0 or MG_ENOMEM. */
-static int col_dup(char **field, sqlite3_stmt *stmt, int col)
-{
-	const char *s = (const char *)sqlite3_column_text(stmt, col);
-
-	*field = NULL;
-	if (s == NULL)
-		return 0;
-	*field = mg_strdup(s);
-	return *field ? 0 : MG_ENOMEM;
-}
-
 static int oom(mg_err *err)
 {
 	return mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -168,9 +157,9 @@ static int project_row(mg_project_info *p, sqlite3_stmt *stmt)
 	p->created_at = sqlite3_column_int64(stmt, 4);
 	p->nruns = sqlite3_column_int64(stmt, 5);
 	p->last_run_at = sqlite3_column_int64(stmt, 6);
-	if (col_dup(&p->name, stmt, 1) < 0 ||
-	    col_dup(&p->clone_url, stmt, 2) < 0 ||
-	    col_dup(&p->default_branch, stmt, 3) < 0)
+	if (mg_store__col_str(&p->name, stmt, 1) < 0 ||
+	    mg_store__col_str(&p->clone_url, stmt, 2) < 0 ||
+	    mg_store__col_str(&p->default_branch, stmt, 3) < 0)
 		return MG_ENOMEM;
 	return 0;
 }
@@ -261,7 +250,8 @@ static int project_id(mg_store *st, const char *name, int64_t *id,
 		                   name);
 	} else {
 		*id = sqlite3_column_int64(stmt, 0);
-		if (default_branch && col_dup(default_branch, stmt, 1) < 0)
+		if (default_branch &&
+		    mg_store__col_str(default_branch, stmt, 1) < 0)
 			error = oom(err);
 	}
 	sqlite3_finalize(stmt);
@@ -354,8 +344,8 @@ static int token_row(mg_token_info *t, sqlite3_stmt *stmt)
 	t->created_at = sqlite3_column_int64(stmt, 4);
 	t->revoked_at = sqlite3_column_int64(stmt, 5);
 	t->last_used_at = sqlite3_column_int64(stmt, 6);
-	if (col_dup(&t->project, stmt, 2) < 0 ||
-	    col_dup(&t->label, stmt, 3) < 0)
+	if (mg_store__col_str(&t->project, stmt, 2) < 0 ||
+	    mg_store__col_str(&t->label, stmt, 3) < 0)
 		return MG_ENOMEM;
 	return 0;
 }
@@ -579,8 +569,8 @@ int mg_store_commits(mg_store *st, const char *project, const char *branch,
 		c->commit_time = sqlite3_column_int64(stmt, 3);
 		c->nruns = sqlite3_column_int64(stmt, 4);
 		c->last_run_id = sqlite3_column_int64(stmt, 5);
-		if (col_dup(&c->author, stmt, 1) < 0 ||
-		    col_dup(&c->subject, stmt, 2) < 0 ||
+		if (mg_store__col_str(&c->author, stmt, 1) < 0 ||
+		    mg_store__col_str(&c->subject, stmt, 2) < 0 ||
 		    split_parents(
 		            c, (const char *)sqlite3_column_text(stmt, 6)) < 0)
 			goto nomem;
@@ -689,8 +679,8 @@ int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
 		b = &arr[n++];
 		b->id = sqlite3_column_int64(stmt, 0);
 		b->procs = sqlite3_column_int(stmt, 3);
-		if (col_dup(&b->package, stmt, 1) < 0 ||
-		    col_dup(&b->name, stmt, 2) < 0) {
+		if (mg_store__col_str(&b->package, stmt, 1) < 0 ||
+		    mg_store__col_str(&b->name, stmt, 2) < 0) {
 			error = oom(err);
 			goto cleanup;
 		}
@@ -762,7 +752,7 @@ int mg_store_run_project(mg_store *st, int64_t id, char **out, mg_err *err)
 	else if (rc != SQLITE_ROW)
 		error = mg_err_set(err, MG_ENOTFOUND, "run %lld not found",
 		                   (long long)id);
-	else if (col_dup(out, stmt, 0) < 0)
+	else if (mg_store__col_str(out, stmt, 0) < 0)
 		error = oom(err);
 	sqlite3_finalize(stmt);
 	return error;

@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "mgtest.h"
+#include "fsutil.h"
 
 char *mgt_tmpdir(void)
 {
@@ -24,15 +24,6 @@ char *mgt_tmpdir(void)
 	return mg_buf_detach(&b);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 void mgt_tmpdir_free(char *path)
 {
 	const char *keep = getenv("MG_KEEP_TMP");
@@ -42,7 +33,7 @@ void mgt_tmpdir_free(char *path)
 	if (keep && strcmp(keep, "1") == 0)
 		fprintf(stderr, "kept %s\n", path);
 	else
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		mg_rmtree(path);
 	free(path);
 }
 
