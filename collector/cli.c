@@ -136,3 +136,28 @@ int mg_cli_parse_count(long long *out, const char *s, const char *opt,
 	*out = v;
 	return 0;
 }
+
+volatile sig_atomic_t mg_cli_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	mg_cli_interrupted = 1;
+}
+
+void mg_cli_signals_catch(mg_cli_signals *saved)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &saved->old_int);
+	sigaction(SIGTERM, &sa, &saved->old_term);
+}
+
+void mg_cli_signals_restore(const mg_cli_signals *saved)
+{
+	sigaction(SIGINT, &saved->old_int, NULL);
+	sigaction(SIGTERM, &saved->old_term, NULL);
+}

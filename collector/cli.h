@@ -7,6 +7,8 @@
 #ifndef MG_CLI_H
 #define MG_CLI_H
 
+#include <signal.h>
+
 #include "err.h"
 
 enum mg_exit {
@@ -45,6 +47,19 @@ int mg_cli_default_project(char **out, mg_err *err);
 int mg_cli_parse_count(long long *out, const char *s, const char *opt,
                        mg_err *err);
 
+/*
+ * Ctrl-C and SIGTERM during long work: while caught they only set
+ * mg_cli_interrupted, which the command (and mg_proc_run's cancel)
+ * checks at safe points, so nothing is left half-stored.
+ */
+typedef struct mg_cli_signals {
+	struct sigaction old_int, old_term;
+} mg_cli_signals;
+
+extern volatile sig_atomic_t mg_cli_interrupted;
+void mg_cli_signals_catch(mg_cli_signals *saved);
+void mg_cli_signals_restore(const mg_cli_signals *saved);
+
 /* Subcommands (cmd_<verb>.c). */
 int cmd_version(int argc, char **argv);
 int cmd_top(int argc, char **argv);
@@ -55,5 +70,6 @@ int cmd_parse_bench(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_ab(int argc, char **argv);
 
 #endif

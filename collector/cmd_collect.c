@@ -86,14 +86,6 @@ static const char usage_text[] =
         "is stored), a run was spooled instead of uploaded, or another "
         "error.\n";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 struct collect {
 	mg_measure_opts mo;
 	const char *db_path;
@@ -243,7 +235,7 @@ static int open_upload(struct collect *c, mg_err *err)
 	}
 	error = mg_upload_new(&c->upload, c->server, c->token, err);
 	if (error == 0)
-		mg_upload_retry(c->upload)->cancel = &interrupted;
+		mg_upload_retry(c->upload)->cancel = &mg_cli_interrupted;
 	return error;
 }
 
@@ -678,7 +670,7 @@ static int run_collect(struct collect *c, bool *any_failed, mg_err *err)
 	for (i = 0; i < n && error == 0; i++) {
 		if (c->shard_n && (long long)i % c->shard_n != c->shard_i)
 			continue;
-		if (interrupted) {
+		if (mg_cli_interrupted) {
 			error = mg_err_set(err, MG_ECONFLICT, "interrupted");
 			break;
 		}
@@ -695,7 +687,7 @@ static int run_collect(struct collect *c, bool *any_failed, mg_err *err)
 int cmd_collect(int argc, char **argv)
 {
 	struct collect c;
-	struct sigaction sa, old_int, old_term;
+	mg_cli_signals sigs;
 	mg_err err = MG_ERR_INIT;
 	bool help = false, failed = false;
 	size_t i;
@@ -705,7 +697,7 @@ int cmd_collect(int argc, char **argv)
 	c.mo.count = 10;
 	c.mo.timeout_ms = 3600 * 1000;
 	c.mo.tee = true;
-	c.mo.cancel = &interrupted;
+	c.mo.cancel = &mg_cli_interrupted;
 	c.walk_flags = MG_GIT_FIRST_PARENT;
 	c.format = MG_FORMAT_TEXT;
 	if (parse_args(&c, argc, argv, &err, &help) < 0) {
@@ -718,19 +710,14 @@ int cmd_collect(int argc, char **argv)
 		status = MG_EXIT_OK;
 		goto cleanup;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	mg_cli_signals_catch(&sigs);
 	if (c.format == MG_FORMAT_JSON)
 		c.report = cJSON_CreateArray();
 	if (resolve_context(&c, &err) < 0 || run_collect(&c, &failed, &err) < 0)
 		mg_cli_fail(&err);
 	else
 		status = failed ? MG_EXIT_ERROR : MG_EXIT_OK;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	mg_cli_signals_restore(&sigs);
 	if (c.report) {
 		char *text = cJSON_Print(c.report);
 

@@ -17,10 +17,10 @@
 #include "ci_env.h"
 #include "cli.h"
 #include "compare.h"
-#include "config.h"
 #include "gitrepo.h"
 #include "gobench.h"
 #include "store.h"
+#include "verdict_opts.h"
 
 /* Parse warnings shown per input file; more are only counted. */
 #define MAX_SHOWN_WARNINGS 20
@@ -34,19 +34,9 @@ static const char usage_text[] =
         "benchmark output, or the runs of two commits in the store "
         "(several\nruns of one commit pooled). Prints what `benchstat OLD "
         "NEW` prints\n(text), the pull-request comment (markdown) or the "
-        "verdict as JSON.\n\n"
-        "  --format F         text (default), markdown or json\n"
-        "  --threshold LIST   smallest change that counts, per unit, e.g.\n"
-        "                     allocs/op=0,B/op=2%,ns/op=10% (N%: relative, "
-        "N:\n"
-        "                     absolute; '*' for every other unit)\n"
-        "  --alpha A          significance level (default 0.05, "
-        "Benjamini-\n"
-        "                     Hochberg adjusted over all pairs)\n"
-        "  --confidence C     level of the intervals (default 0.95)\n"
-        "  --max-bytes N      markdown size limit (default 65536, GitHub's)\n"
-        "  --config PATH      settings file (default: .memgate.ini at the\n"
-        "                     repository root, if any)\n"
+        "verdict as JSON.\n\n";
+
+static const char usage_store[] =
         "From the store:\n"
         "  --base REF         the base commit (a ref or sha)\n"
         "  --head REF         the head commit (default HEAD)\n"
@@ -66,12 +56,7 @@ static const char usage_text[] =
         "Exit status: 0 no regression, 1 regression found, 2 error.\n";
 
 struct opts {
-	int format;
-	const char *threshold;
-	double alpha, confidence;
-	bool has_alpha, has_confidence;
-	long long max_bytes;
-	const char *config;
+	mg_verdict_opts v;
 	const char *base, *head, *base_ref, *db, *project;
 	bool pr;
 	long long max_walk;
@@ -79,30 +64,11 @@ struct opts {
 	size_t nfiles;
 };
 
-static int parse_level(double *out, const char *s, const char *opt, mg_err *err)
-{
-	char *end = NULL;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (end == s || *end != '\0' || errno != 0 || !(*out > 0 && *out < 1))
-		return mg_err_set(err, MG_EINPUT,
-		                  "%s: expected a number between 0 and 1, got "
-		                  "'%s'",
-		                  opt, s);
-	return 0;
-}
-
 static int parse_args(struct opts *o, int argc, char **argv, bool *help,
                       mg_err *err)
 {
 	static const struct option opts[] = {
-	        {"format", required_argument, NULL, 'f'},
-	        {"threshold", required_argument, NULL, 't'},
-	        {"alpha", required_argument, NULL, 'a'},
-	        {"confidence", required_argument, NULL, 'c'},
-	        {"max-bytes", required_argument, NULL, 'm'},
-	        {"config", required_argument, NULL, 'C'},
+	        MG_VERDICT_OPTIONS,
 	        {"base", required_argument, NULL, 'b'},
 	        {"head", required_argument, NULL, 'H'},
 	        {"base-ref", required_argument, NULL, 'r'},
@@ -118,41 +84,11 @@ static int parse_args(struct opts *o, int argc, char **argv, bool *help,
 	optind = 1;
 	while (error == 0 &&
 	       (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		error = mg_verdict_opts_take(&o->v, ch, optarg, err);
+		if (error <= 0)
+			continue;
+		error = 0;
 		switch (ch) {
-		case 'f':
-			o->format = mg_cli_format_parse(
-			        optarg, MG_FMT_BIT(MG_FORMAT_TEXT) |
-			                        MG_FMT_BIT(MG_FORMAT_MARKDOWN) |
-			                        MG_FMT_BIT(MG_FORMAT_JSON));
-			if (o->format < 0)
-				error = mg_err_set(err, MG_EINPUT,
-				                   "--format: expected text, "
-				                   "markdown or json, got '%s'",
-				                   optarg);
-			break;
-		case 't':
-			o->threshold = optarg;
-			break;
-		case 'a':
-			error = parse_level(&o->alpha, optarg, "--alpha", err);
-			o->has_alpha = true;
-			break;
-		case 'c':
-			error = parse_level(&o->confidence, optarg,
-			                    "--confidence", err);
-			o->has_confidence = true;
-			break;
-		case 'm':
-			error = mg_cli_parse_count(&o->max_bytes, optarg,
-			                           "--max-bytes", err);
-			if (error == 0 && o->max_bytes < MG_COMPARE_MD_MIN)
-				error = mg_err_set(err, MG_EINPUT,
-				                   "--max-bytes: at least %d",
-				                   MG_COMPARE_MD_MIN);
-			break;
-		case 'C':
-			o->config = optarg;
-			break;
 		case 'b':
 			o->base = optarg;
 			break;
@@ -210,63 +146,6 @@ static int parse_args(struct opts *o, int argc, char **argv, bool *help,
 		return mg_err_set(err, MG_EINPUT,
 		                  "--base and --base-ref exclude each other");
 	return 0;
-}
-
-/*
- * Settings: .memgate.ini (or --config), then the command line on top.
- * A missing default file is fine; a missing --config file is not.
- */
-static int settings(const struct opts *o, mg_compare_opts *co,
-                    mg_compare_thresholds *thr, mg_err *err)
-{
-	mg_config cfg;
-	mg_buf path = MG_BUF_INIT(8192);
-	const char *file = o->config;
-	mg_git *g = NULL;
-	size_t i;
-	int error = 0;
-
-	mg_config_init(&cfg);
-	mg_compare_opts_init(co);
-	if (file == NULL && mg_git_open(&g, ".", NULL) == 0 &&
-	    mg_git_workdir(g)) {
-		if (mg_buf_printf(&path, "%s%s", mg_git_workdir(g),
-		                  MG_CONFIG_FILE) < 0) {
-			error = mg_err_set(err, MG_ENOMEM, "out of memory");
-			goto cleanup;
-		}
-		file = path.ptr;
-	}
-	if (file) {
-		error = mg_config_load(&cfg, file, err);
-		if (error == MG_ENOTFOUND && o->config == NULL) {
-			mg_err_clear(err);
-			error = 0;
-		}
-		if (error < 0)
-			goto cleanup;
-	}
-	for (i = 0; i < cfg.thresholds.n && error == 0; i++)
-		error = mg_compare_thresholds_set(
-		        thr, cfg.thresholds.items[i].unit,
-		        cfg.thresholds.items[i].value,
-		        cfg.thresholds.items[i].absolute, err);
-	if (error == 0 && o->threshold)
-		error = mg_compare_thresholds_parse(thr, o->threshold, err);
-	if (cfg.has_alpha)
-		co->alpha = cfg.alpha;
-	if (cfg.has_confidence)
-		co->confidence = cfg.confidence;
-	if (o->has_alpha)
-		co->alpha = o->alpha;
-	if (o->has_confidence)
-		co->confidence = o->confidence;
-	co->thresholds = thr;
-cleanup:
-	mg_config_release(&cfg);
-	mg_buf_release(&path);
-	mg_git_free(g);
-	return error;
 }
 
 static int read_file(mg_buf *out, const char *path, mg_err *err)
@@ -413,42 +292,6 @@ cleanup:
 	return error;
 }
 
-static int render(const mg_compare *c, const struct opts *o, mg_err *err)
-{
-	mg_buf out = MG_BUF_INIT(MG_BUF_NOLIMIT), sum = MG_BUF_INIT(4096);
-	size_t i;
-	int error;
-
-	switch (o->format) {
-	case MG_FORMAT_MARKDOWN:
-		error = mg_compare_write_markdown(&out, c, (size_t)o->max_bytes,
-		                                  err);
-		break;
-	case MG_FORMAT_JSON:
-		error = mg_compare_write_json(&out, c, err);
-		break;
-	default:
-		error = mg_compare_write_text(&out, c, err);
-	}
-	if (error == 0 && fwrite(out.ptr, 1, out.len, stdout) != out.len)
-		error = mg_err_set(err, MG_EIO, "writing the output: %s",
-		                   strerror(errno));
-	/* Text is benchstat's: say the rest on stderr. */
-	if (error == 0 && o->format == MG_FORMAT_TEXT) {
-		for (i = 0; i < mg_compare_note_count(c); i++)
-			fprintf(stderr, "memgate: note: %s\n",
-			        mg_compare_note_at(c, i));
-		if (mg_compare_verdict(c) == MG_STATS_REGRESSION ||
-		    mg_compare_verdict(c) == MG_STATS_INCONCLUSIVE) {
-			mg_compare_write_summary(&sum, c);
-			fprintf(stderr, "memgate: %s\n", sum.ptr);
-		}
-	}
-	mg_buf_release(&out);
-	mg_buf_release(&sum);
-	return error;
-}
-
 int cmd_compare(int argc, char **argv)
 {
 	struct opts o;
@@ -460,7 +303,7 @@ int cmd_compare(int argc, char **argv)
 	int status = MG_EXIT_ERROR, error;
 
 	memset(&o, 0, sizeof(o));
-	o.format = MG_FORMAT_TEXT;
+	mg_verdict_opts_init(&o.v);
 	mg_compare_thresholds_init(&thr);
 	if (parse_args(&o, argc, argv, &help, &err) < 0) {
 		mg_cli_usage_error("compare", "%s", err.msg);
@@ -468,10 +311,12 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (help) {
 		fputs(usage_text, stdout);
+		fputs(mg_verdict_opts_usage, stdout);
+		fputs(usage_store, stdout);
 		status = MG_EXIT_OK;
 		goto cleanup;
 	}
-	error = settings(&o, &co, &thr, &err);
+	error = mg_verdict_opts_settings(&o.v, &co, &thr, &err);
 	if (error == 0)
 		error = mg_compare_new(&c, &co, &err);
 	if (error == 0 && o.nfiles == 2) {
@@ -484,7 +329,7 @@ int cmd_compare(int argc, char **argv)
 	if (error == 0)
 		error = mg_compare_run(c, &err);
 	if (error == 0)
-		error = render(c, &o, &err);
+		error = mg_verdict_opts_render(c, &o.v, &err);
 	if (error < 0) {
 		mg_cli_fail(&err);
 		goto cleanup;

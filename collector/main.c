@@ -16,6 +16,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"ab", cmd_ab, "measure two commits interleaved (A/B, A/A noise)"},
         {"collect", cmd_collect, "measure commits and store their runs"},
         {"compare", cmd_compare, "compare two benchmark files or commits"},
         {"diff", cmd_diff, "compare two pprof profiles by function"},

@@ -14,16 +14,36 @@
 #include "pprof.h"
 #include "proc.h"
 
+int mg_measure_shell_quote(mg_buf *out, const char *s)
+{
+	int error = mg_buf_putc(out, '\'');
+
+	for (; error == 0 && *s; s++)
+		error = *s == '\'' ? mg_buf_puts(out, "'\\''")
+		                   : mg_buf_putc(out, *s);
+	return error ? error : mg_buf_putc(out, '\'');
+}
+
+char *mg_measure_go_cmd(int count, const char *regex, const char *packages)
+{
+	mg_buf b = MG_BUF_INIT(MG_RUN_MAX_STR);
+
+	if (mg_buf_puts(&b, "go test -run='^$' -bench=") < 0 ||
+	    (regex ? mg_measure_shell_quote(&b, regex) : mg_buf_putc(&b, '.')) <
+	            0 ||
+	    mg_buf_printf(&b, " -benchmem -count=%d%s%s",
+	                  count > 0 ? count : 10,
+	                  packages && !packages[0] ? "" : " ",
+	                  packages ? packages : "./...") < 0) {
+		mg_buf_release(&b);
+		return NULL;
+	}
+	return mg_buf_detach(&b);
+}
+
 char *mg_measure_default_cmd(int count)
 {
-	mg_buf b = MG_BUF_INIT(1024);
-
-	if (mg_buf_printf(&b,
-	                  "go test -run='^$' -bench=. -benchmem -count=%d "
-	                  "./...",
-	                  count > 0 ? count : 10) < 0)
-		return NULL;
-	return mg_buf_detach(&b);
+	return mg_measure_go_cmd(count, NULL, NULL);
 }
 
 /* Mark the run failed and keep the log tail (and a reason first). */
@@ -296,6 +316,24 @@ cleanup:
 	return error;
 }
 
+int mg_measure_build(mg_run *run, const char *dir, const mg_measure_opts *o,
+                     mg_err *err)
+{
+	mg_proc_result res;
+	bool ok;
+	int error = 0;
+
+	run->status = MG_RUN_OK;
+	if (mg_run_set_str(&run->build_cmd, o->build_cmd) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	if (o->build_cmd == NULL)
+		return 0;
+	mg_proc_result_init(&res);
+	error = run_cmd(&res, run, o->build_cmd, "build", dir, o, &ok, err);
+	mg_proc_result_release(&res);
+	return error;
+}
+
 int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
                mg_err *err)
 {
@@ -329,7 +367,18 @@ int mg_measure(mg_run *run, const char *dir, const mg_measure_opts *o,
 		goto profiles;
 	}
 	if (o->go_profiles) {
-		error = measure_go_profiles(run, dir, o, bench, err);
+		/* One package at a time: the default's ./... must go. */
+		char *cmd = o->bench_cmd
+		                    ? NULL
+		                    : mg_measure_go_cmd(o->count, NULL, "");
+
+		if (o->bench_cmd == NULL && cmd == NULL) {
+			error = mg_err_set(err, MG_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		error = measure_go_profiles(run, dir, o, cmd ? cmd : bench,
+		                            err);
+		free(cmd);
 		goto cleanup;
 	}
 	error = run_cmd(&res, run, bench, "benchmark", dir, o, &ok, err);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "run.h"
 
@@ -50,6 +51,24 @@ typedef struct mg_measure_opts {
  * store's "same command" for resuming backfills).
  */
 char *mg_measure_default_cmd(int count);
+
+/*
+ * The Go benchmark command for `count` repetitions of the benchmarks
+ * matching `regex` (NULL: "."; shell-quoted here) in `packages` (a
+ * shell-ready list; NULL: "./..."; "": none, for --go-profiles, which
+ * appends one package per run). malloc'd, NULL when out of memory.
+ */
+char *mg_measure_go_cmd(int count, const char *regex, const char *packages);
+
+/* Append s to out in single quotes for sh. MG_ENOMEM, MG_ELIMIT. */
+int mg_measure_shell_quote(mg_buf *out, const char *s);
+
+/*
+ * Run only the build command of opts (nothing when it has none) in dir.
+ * A failing build marks run failed with the log tail, as mg_measure does.
+ */
+int mg_measure_build(mg_run *run, const char *dir, const mg_measure_opts *opts,
+                     mg_err *err);
 
 /*
  * Measure the commit checked out in `dir` into run (commit, env and the

@@ -965,7 +965,8 @@ static int build_slots(mg_compare *c, struct pair_slot **out, size_t *n_out)
 		else
 			p->v[p->n[0] + p->fill[1]++] = e->value;
 	}
-	qsort(slots, nslots, sizeof(*slots), cmp_slot);
+	if (nslots > 1) /* slots is NULL when no side has samples */
+		qsort(slots, nslots, sizeof(*slots), cmp_slot);
 	*out = slots;
 	*n_out = nslots;
 	slots = NULL;

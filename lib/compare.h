@@ -312,6 +312,29 @@ int mg_compare_md_escape(mg_buf *out, const char *s);
  * ---- Baselines from the store (lib/compare_baseline.c) -----------------
  */
 
+/*
+ * Set the noise floors `memgate ab` measured for `project` (the newest of
+ * each benchmark and unit, from environment env where it has some; see
+ * mg_store_noise_floors) and add a note saying where they came from.
+ * mg_compare_load does this with the head run's environment.
+ */
+int mg_compare_load_floors(mg_compare *c, mg_store *st, const char *project,
+                           const mg_env *env, mg_err *err);
+
+/*
+ * Fill one side of c with the newest max_runs successful runs of commit
+ * sha (the side is labelled with its short sha). With none successful,
+ * its newest failed run marks the side failed; with no runs at all the
+ * side is missing. The head side also gets the noise floors of its first
+ * run's environment (mg_compare_load_floors). *n_ok (may be NULL) gets
+ * the number of successful runs added. For callers without a git
+ * repository (the server); mg_compare_load is the CLI's.
+ */
+int mg_compare_add_commit(mg_compare *c, mg_store *st,
+                          enum mg_compare_side side, const char *project,
+                          const char *sha, size_t max_runs, size_t *n_ok,
+                          mg_err *err);
+
 /* Commits walked back looking for a baseline with successful runs. */
 #define MG_COMPARE_MAX_WALK 50
 

@@ -59,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "run.h"
 
@@ -175,5 +176,19 @@ const mg_gobench_unit_meta *mg_gobench_unit_meta_at(const mg_gobench *gb,
  * samples.
  */
 int mg_gobench_to_run(mg_run *run, const mg_gobench *gb, mg_err *err);
+
+/*
+ * A `go test -bench` pattern that selects the benchmarks `names` (full
+ * names without the -procs suffix, "BenchmarkX/sub") and as few others as
+ * it can. go test splits the pattern at each '/' outside brackets and
+ * parentheses and matches level i of a name against part i, so the
+ * pattern is one anchored group of escaped alternatives per level:
+ * "^(?:BenchmarkA|BenchmarkB)$/^(?:x)$". No top-level '|': Go 1.19 tries
+ * top-level alternatives in order and keeps the first that matches a
+ * prefix of the name, silently dropping later full matches. It may select
+ * more (A/y when A/x and B/y are asked): filter the results. Appends to
+ * out. MG_EINPUT (n == 0), MG_ENOMEM, MG_ELIMIT (out's limit).
+ */
+int mg_gobench_bench_regex(mg_buf *out, const char *const *names, size_t n);
 
 #endif

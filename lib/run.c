@@ -360,6 +360,42 @@ int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
 	return 0;
 }
 
+int mg_run_merge_samples(mg_run *dst, const mg_run *src, int64_t seq_offset,
+                         mg_run_keep_fn keep, void *ctx, int64_t *max_seq)
+{
+	size_t *map = NULL, i;
+	int error = 0;
+
+	*max_seq = -1;
+	if (src->nbenches == 0)
+		return 0;
+	/* SIZE_MAX: a benchmark of src that is not kept. */
+	map = malloc(src->nbenches * sizeof(*map));
+	if (map == NULL)
+		return MG_ENOMEM;
+	for (i = 0; i < src->nbenches && error == 0; i++) {
+		const mg_bench *b = &src->benches[i];
+
+		map[i] = SIZE_MAX;
+		if (keep && !keep(ctx, b))
+			continue;
+		error = mg_run_add_bench(dst, &map[i], b->name, b->package,
+		                         b->procs, b->config, b->nconfig);
+	}
+	for (i = 0; i < src->nsamples && error == 0; i++) {
+		const mg_sample *s = &src->samples[i];
+
+		if (map[s->bench] == SIZE_MAX)
+			continue;
+		error = mg_run_add_sample(dst, map[s->bench], s->unit, s->value,
+		                          s->iterations, seq_offset + s->seq);
+		if (s->seq > *max_seq)
+			*max_seq = s->seq;
+	}
+	free(map);
+	return error;
+}
+
 int mg_run_add_parent(mg_run *run, const char *sha)
 {
 	int error;

@@ -155,6 +155,17 @@ int mg_run_append_bench(mg_run *run, size_t *index_out, const char *name,
                         size_t nconfig);
 int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
                       int64_t iterations, int64_t seq);
+/* Whether to take benchmark b of a run being merged. */
+typedef bool (*mg_run_keep_fn)(void *ctx, const mg_bench *b);
+
+/*
+ * Append src's samples to dst, adding its benchmarks (matched by name,
+ * package and procs) where dst lacks them; each sample's seq is shifted by
+ * seq_offset. keep (NULL: everything) selects src's benchmarks. *max_seq
+ * gets the largest seq taken from src, -1 if none. MG_ENOMEM, MG_ELIMIT.
+ */
+int mg_run_merge_samples(mg_run *dst, const mg_run *src, int64_t seq_offset,
+                         mg_run_keep_fn keep, void *ctx, int64_t *max_seq);
 int mg_run_add_parent(mg_run *run, const char *sha);
 /* Add a profile; copies data. *index_out gets its position. */
 int mg_run_add_profile(mg_run *run, size_t *index_out, const char *kind,

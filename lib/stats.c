@@ -909,6 +909,40 @@ int mg_stats_compare(mg_stats_cmp *out, const double *base, size_t nb,
 	return 0;
 }
 
+int mg_stats_noise_floor(double *out, const double *x, size_t nx,
+                         const double *y, size_t ny, double confidence,
+                         mg_err *err)
+{
+	mg_stats_shift sh;
+	double *all, center, lo, hi;
+	int error;
+
+	error = mg_stats_hodges_lehmann(&sh, x, nx, y, ny, confidence, err);
+	if (error < 0)
+		return error;
+	if (!sh.ci_ok)
+		return MG_ENOTFOUND;
+	all = malloc((nx + ny) * sizeof(*all));
+	if (all == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	memcpy(all, x, nx * sizeof(*x));
+	memcpy(all + nx, y, ny * sizeof(*y));
+	error = mg_stats_median(&center, all, nx + ny, err);
+	free(all);
+	if (error < 0)
+		return error;
+	lo = fabs(sh.lo);
+	hi = fabs(sh.hi);
+	if (lo == 0 && hi == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (center == 0)
+		return MG_ENOTFOUND;
+	*out = (lo > hi ? lo : hi) / fabs(center);
+	return 0;
+}
+
 /* The verdict for a change from b to h that is known to be real. */
 static enum mg_stats_verdict judge_change(double b, double h,
                                           const mg_stats_rule *rule)

@@ -260,6 +260,20 @@ int mg_stats_hodges_lehmann(mg_stats_shift *out, const double *x, size_t nx,
                             mg_err *err);
 
 /*
+ * The noise floor an A/A comparison (the same code on both sides)
+ * measures: the larger magnitude of the bounds of the Hodges-Lehmann
+ * interval of y - x at `confidence`, relative to the median of x and y
+ * pooled. It is the smallest shift this benchmark's own noise lets a
+ * comparison of that many samples resolve; 0 when every sample is equal.
+ * MG_ENOTFOUND (err unset) when there are too few samples for an interval
+ * at that level, or the pooled median is 0 while the samples vary;
+ * otherwise as mg_stats_hodges_lehmann.
+ */
+int mg_stats_noise_floor(double *out, const double *x, size_t nx,
+                         const double *y, size_t ny, double confidence,
+                         mg_err *err);
+
+/*
  * Benjamini-Hochberg adjusted p-values: adj[i] = min over p[j] >= p[i] of
  * p[j] * m / rank(j), capped at 1, where m counts the non-NaN entries.
  * NaN entries (pairs without a test) stay NaN and are not counted. adj

@@ -369,6 +369,62 @@ int mg_store_commit_runs(mg_store *st, const char *project, const char *sha,
                          mg_commit_run **out, size_t *n_out, mg_err *err);
 void mg_commit_run_free(mg_commit_run *runs, size_t n);
 
+/*
+ * Whether commit `sha` of `project` has runs at all (*any) and a
+ * successful one (*ok). Unknown commits and projects have none.
+ */
+int mg_store_commit_has_runs(mg_store *st, const char *project, const char *sha,
+                             bool *any, bool *ok, mg_err *err);
+
+/*
+ * ---- Paired A/B sessions and noise floors (lib/store_ab.c) -------------
+ * `memgate ab` measures two commits on one runner, interleaved; its A/A
+ * form (one commit on both sides) measures each benchmark's noise floor.
+ */
+
+/* One benchmark and unit's floor, as measured by an A/A session. */
+typedef struct mg_ab_floor {
+	size_t bench;     /* index into the head run's benches */
+	const char *unit; /* as measured */
+	int64_t n;        /* samples per side */
+	double center;    /* median of both sides pooled */
+	double rel;       /* the floor: a relative change, >= 0 */
+} mg_ab_floor;
+
+typedef struct mg_ab_session {
+	int64_t rounds;            /* interleaved rounds of the whole command */
+	int64_t confirm_rounds;    /* extra rounds of flagged benchmarks */
+	bool aa;                   /* base and head are one commit */
+	const mg_ab_floor *floors; /* A/A only */
+	size_t nfloors;
+} mg_ab_session;
+
+/*
+ * Store both runs of a session, the session and its floors in one
+ * transaction (all or nothing). Both runs must be of one project. ids
+ * get the base run, the head run and the session. MG_EINPUT (an invalid
+ * run, a floor naming no benchmark or a negative floor), MG_EDB.
+ */
+int mg_store_add_ab(mg_store *st, const mg_run *base, const mg_run *head,
+                    const mg_ab_session *s, int64_t ids[3], mg_err *err);
+
+/*
+ * Called for each noise floor to apply; a negative return stops the walk
+ * and is returned.
+ */
+typedef int (*mg_store_floor_cb)(void *ctx, const char *package,
+                                 const char *name, int procs, const char *unit,
+                                 double rel, bool same_env);
+
+/*
+ * The newest floor of every benchmark and unit of `project`, preferring
+ * floors measured on environment `env` (NULL: any): a floor from another
+ * environment is given only when `env` has none, with same_env false.
+ * An unknown project has none (not an error).
+ */
+int mg_store_noise_floors(mg_store *st, const char *project, const mg_env *env,
+                          mg_store_floor_cb cb, void *ctx, mg_err *err);
+
 /* ---- end of comparison queries ---------------------------------------- */
 
 #endif

@@ -89,3 +89,20 @@ fail:
 	mg_commit_run_free(runs, n);
 	return error;
 }
+
+int mg_store_commit_has_runs(mg_store *st, const char *project, const char *sha,
+                             bool *any, bool *ok, mg_err *err)
+{
+	mg_commit_run *runs = NULL;
+	size_t n = 0, i;
+	int error;
+
+	*any = *ok = false;
+	error = mg_store_commit_runs(st, project, sha, &runs, &n, err);
+	for (i = 0; error == 0 && i < n; i++)
+		if (runs[i].status == MG_RUN_OK)
+			*ok = true;
+	*any = error == 0 && n > 0;
+	mg_commit_run_free(runs, n);
+	return error;
+}

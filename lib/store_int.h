@@ -42,6 +42,12 @@ int mg_store__env_key(char out[65], const mg_env *e);
  * 0 or MG_ENOMEM.
  */
 int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col);
+/*
+ * Write a whole (validated) run inside the caller's transaction (see
+ * mg_store_add_run). 0, MG_EDB, MG_ENOMEM.
+ */
+int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
+                      bool *existed_out, mg_err *err);
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
 

@@ -539,30 +539,27 @@ cleanup:
 	return error;
 }
 
-int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
-                     bool *existed_out, mg_err *err)
+/*
+ * Write a whole run inside the caller's transaction. An idempotency key
+ * already stored answers with the original id and *existed_out true.
+ */
+int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
+                      bool *existed_out, mg_err *err)
 {
 	int64_t project_id = 0, commit_id = 0, env_id = 0, run_id = 0;
 	size_t i;
 	int error;
 
-	error = mg_run_validate(run, err);
-	if (error < 0)
-		return error;
-	error = mg_store_begin(st, err);
-	if (error < 0)
-		return error;
+	*existed_out = false;
 	if (run->idempotency_key) {
 		error = find_idempotent(st, run, &run_id, err);
 		if (error == 0) {
-			mg_store_rollback(st);
 			*id_out = run_id;
-			if (existed_out)
-				*existed_out = true;
+			*existed_out = true;
 			return 0;
 		}
 		if (error != MG_ENOTFOUND)
-			goto rollback;
+			return error;
 	}
 	if ((error = mg_store_project_ensure(st, run->project, run->clone_url,
 	                                     run->default_branch, &project_id,
@@ -572,24 +569,45 @@ int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
 	    (error = put_run_row(st, run, project_id, commit_id, env_id,
 	                         &run_id, err)) < 0 ||
 	    (error = put_samples(st, run, project_id, run_id, err)) < 0)
-		goto rollback;
+		return error;
 	for (i = 0; i < run->nprofiles; i++) {
 		error = put_profile(st, &run->profiles[i], run_id, err);
 		if (error < 0)
-			goto rollback;
+			return error;
 	}
 	error = update_history(st, run, run_id, commit_id, err);
 	if (error < 0)
-		goto rollback;
-	error = mg_store_commit(st, err);
-	if (error < 0)
 		return error;
 	*id_out = run_id;
-	if (existed_out)
-		*existed_out = false;
 	return 0;
+}
 
-rollback:
-	mg_store_rollback(st);
-	return error;
+int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
+                     bool *existed_out, mg_err *err)
+{
+	int64_t run_id = 0;
+	bool existed = false;
+	int error;
+
+	error = mg_run_validate(run, err);
+	if (error < 0)
+		return error;
+	error = mg_store_begin(st, err);
+	if (error < 0)
+		return error;
+	error = mg_store__put_run(st, run, &run_id, &existed, err);
+	if (error < 0 || existed) {
+		/* Nothing written, or nothing to write: end the transaction. */
+		mg_store_rollback(st);
+		if (error < 0)
+			return error;
+	} else {
+		error = mg_store_commit(st, err);
+		if (error < 0)
+			return error;
+	}
+	*id_out = run_id;
+	if (existed_out)
+		*existed_out = existed;
+	return 0;
 }

@@ -21,75 +21,13 @@
 /* The longest --threshold list: a few dozen units. */
 #define MAX_THRESHOLD_PARAM 4096
 
-/*
- * The newest MG_API_COMPARE_RUNS successful runs of `sha` in *ids (or its
- * newest failed run when none succeeded); *n 0 when it has no runs.
- */
-static int pick_runs(mg_store *st, const char *project, const char *sha,
-                     int64_t ids[MG_API_COMPARE_RUNS], size_t *n, mg_err *err)
-{
-	mg_commit_run *runs = NULL;
-	size_t nruns = 0, i;
-	int error;
-
-	*n = 0;
-	error = mg_store_commit_runs(st, project, sha, &runs, &nruns, err);
-	if (error < 0)
-		return error;
-	for (i = 0; i < nruns && *n < MG_API_COMPARE_RUNS; i++)
-		if (runs[i].status == MG_RUN_OK)
-			ids[(*n)++] = runs[i].id;
-	if (*n == 0 && nruns > 0)
-		ids[(*n)++] = runs[0].id;
-	mg_commit_run_free(runs, nruns);
-	return 0;
-}
-
-/* Add the runs of `sha` to one side; marks it failed or missing. */
-static int add_side(mg_store *st, mg_compare *c, enum mg_compare_side side,
-                    const char *project, const char *sha, mg_err *err)
-{
-	mg_compare_side_info info = {NULL, sha, NULL};
-	int64_t ids[MG_API_COMPARE_RUNS];
-	char label[16];
-	size_t n = 0, i;
-	int error;
-
-	snprintf(label, sizeof(label), "%.12s", sha);
-	info.label = label;
-	error = mg_compare_set_side(c, side, &info, err);
-	if (error == 0)
-		error = pick_runs(st, project, sha, ids, &n, err);
-	if (error == 0 && n == 0)
-		mg_compare_set_missing(c, side);
-	for (i = 0; error == 0 && i < n; i++) {
-		mg_run run;
-
-		mg_run_init(&run);
-		error = mg_store_get_run(st, ids[i], &run, err);
-		if (error == 0) {
-			error = mg_compare_add_run(c, side, &run, ids[i], err);
-			mg_run_release(&run);
-		}
-	}
-	return error;
-}
-
 /* Has commit `sha` a successful run? */
 static int has_ok_run(mg_store *st, const char *project, const char *sha,
                       bool *out, mg_err *err)
 {
-	mg_commit_run *runs = NULL;
-	size_t n = 0, i;
-	int error;
+	bool any;
 
-	*out = false;
-	error = mg_store_commit_runs(st, project, sha, &runs, &n, err);
-	for (i = 0; error == 0 && i < n; i++)
-		if (runs[i].status == MG_RUN_OK)
-			*out = true;
-	mg_commit_run_free(runs, n);
-	return error;
+	return mg_store_commit_has_runs(st, project, sha, &any, out, err);
 }
 
 /*
@@ -146,10 +84,8 @@ int mg_api_compare(mg_req *r)
 	mg_compare *c = NULL;
 	mg_err err = MG_ERR_INIT;
 	mg_buf out = MG_BUF_INIT((size_t)256 << 20);
-	int64_t ids[MG_API_COMPARE_RUNS];
-	size_t n = 0;
 	mg_store *st;
-	bool have_base = true;
+	bool have_base = true, any = false, ok;
 	int error;
 
 	mg_compare_thresholds_init(&th);
@@ -174,9 +110,10 @@ int mg_api_compare(mg_req *r)
 		goto fail;
 	}
 	if ((error = mg_store_project_get(st, project, &p, &err)) < 0 ||
-	    (error = pick_runs(st, project, head, ids, &n, &err)) < 0)
+	    (error = mg_store_commit_has_runs(st, project, head, &any, &ok,
+	                                      &err)) < 0)
 		goto fail;
-	if (n == 0) {
+	if (!any) {
 		error = mg_err_set(&err, MG_ENOTFOUND,
 		                   "commit '%s' has no runs in project '%s'",
 		                   head, project);
@@ -192,11 +129,15 @@ int mg_api_compare(mg_req *r)
 		base = have_base ? found_base : NULL;
 	}
 	if (error == 0 && base)
-		error = add_side(st, c, MG_COMPARE_BASE, project, base, &err);
+		error = mg_compare_add_commit(c, st, MG_COMPARE_BASE, project,
+		                              base, MG_API_COMPARE_RUNS, NULL,
+		                              &err);
 	else if (error == 0)
 		mg_compare_set_missing(c, MG_COMPARE_BASE);
 	if (error == 0)
-		error = add_side(st, c, MG_COMPARE_HEAD, project, head, &err);
+		error = mg_compare_add_commit(c, st, MG_COMPARE_HEAD, project,
+		                              head, MG_API_COMPARE_RUNS, NULL,
+		                              &err);
 	if (error == 0)
 		error = mg_compare_run(c, &err);
 	if (error == 0)

@@ -46,66 +46,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Newest ok runs of sha into ids (the newest failed one if none is ok). */
-static int pick_runs(mg_store *st, const char *project, const char *sha,
-                     int64_t ids[MG_VERDICT_RUNS], size_t *n, bool *ok,
-                     mg_err *err)
-{
-	mg_commit_run *runs = NULL;
-	size_t nruns = 0, i;
-	int error;
-
-	*n = 0;
-	*ok = false;
-	error = mg_store_commit_runs(st, project, sha, &runs, &nruns, err);
-	if (error < 0)
-		return error;
-	for (i = 0; i < nruns && *n < MG_VERDICT_RUNS; i++)
-		if (runs[i].status == MG_RUN_OK)
-			ids[(*n)++] = runs[i].id;
-	*ok = *n > 0;
-	if (*n == 0 && nruns > 0)
-		ids[(*n)++] = runs[0].id;
-	mg_commit_run_free(runs, nruns);
-	return 0;
-}
-
-static int add_side(mg_store *st, mg_compare *c, enum mg_compare_side side,
-                    const char *project, const char *sha, mg_err *err)
-{
-	mg_compare_side_info info = {NULL, sha, NULL};
-	int64_t ids[MG_VERDICT_RUNS];
-	char label[16];
-	size_t n = 0, i;
-	bool ok;
-	int error;
-
-	snprintf(label, sizeof(label), "%.12s", sha);
-	info.label = label;
-	error = mg_compare_set_side(c, side, &info, err);
-	if (error == 0)
-		error = pick_runs(st, project, sha, ids, &n, &ok, err);
-	if (error == 0 && n == 0)
-		mg_compare_set_missing(c, side);
-	for (i = 0; error == 0 && i < n; i++) {
-		mg_run run;
-
-		mg_run_init(&run);
-		error = mg_store_get_run(st, ids[i], &run, err);
-		if (error == 0)
-			error = mg_compare_add_run(c, side, &run, ids[i], err);
-		mg_run_release(&run);
-	}
-	return error;
-}
-
 static int has_ok_run(mg_store *st, const char *project, const char *sha,
                       bool *out, mg_err *err)
 {
-	int64_t ids[MG_VERDICT_RUNS];
-	size_t n;
+	bool any;
 
-	return pick_runs(st, project, sha, ids, &n, out, err);
+	return mg_store_commit_has_runs(st, project, sha, &any, out, err);
 }
 
 /*
@@ -335,13 +281,15 @@ static int compute(verdict *v, mg_srv *srv, mg_store *w, const mg_run *run,
 		        "no baseline: no commit of the base known to the "
 		        "server has a successful run");
 	if (error == 0 && v->have_base)
-		error = add_side(w, v->c, MG_COMPARE_BASE, run->project,
-		                 v->base, err);
+		error = mg_compare_add_commit(v->c, w, MG_COMPARE_BASE,
+		                              run->project, v->base,
+		                              MG_VERDICT_RUNS, NULL, err);
 	else if (error == 0)
 		mg_compare_set_missing(v->c, MG_COMPARE_BASE);
 	if (error == 0)
-		error = add_side(w, v->c, MG_COMPARE_HEAD, run->project,
-		                 run->commit.sha, err);
+		error = mg_compare_add_commit(v->c, w, MG_COMPARE_HEAD,
+		                              run->project, run->commit.sha,
+		                              MG_VERDICT_RUNS, NULL, err);
 	if (error == 0)
 		error = mg_compare_run(v->c, err);
 	if (error == 0 && mg_compare_write_summary(&v->summary, v->c) < 0)
