@@ -21,6 +21,7 @@
 # Time is not judged (ns/op = 1000%): separate processes on a loaded
 # machine differ by more than a test should wait out.
 set -euo pipefail
+trap 'echo "ab.sh: failed at line $LINENO" >&2' ERR
 memgate=${MEMGATE_BIN:?}
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 0; }
@@ -205,19 +206,32 @@ done
 # ---- A/A: noise floors -------------------------------------------------
 expect 0 "$work/aa.json" ab --db "$db" --base "$c1" --head "$c1" --count 6 \
 	--bench "$bench" --format json --quiet
-python3 - "$work/aa.json" "$c1" <<'PY'
-import json, sys
+python3 - "$work/aa.json" "$c1" "$db" <<'PY'
+import json, sqlite3, statistics, sys
 v = json.load(open(sys.argv[1]))
 assert v["commit"] == sys.argv[2] and v["rounds"] == 6, v
 fl = {(f["name"], f["unit"]): f for f in v["floors"]}
 assert len(fl) == 12, sorted(fl)
+db = sqlite3.connect(sys.argv[3])
+def samples(run, name, unit):
+    return [r[0] for r in db.execute(
+        "SELECT s.value FROM samples s JOIN benchmarks b ON b.id = "
+        "s.benchmark_id WHERE s.run_id = ? AND b.name = ? AND s.unit = ?",
+        (run, name, unit))]
 for (name, unit), f in fl.items():
-    assert f["n"] == 6, f
+    x, y = (samples(r, name, unit) for r in v["runs"])
+    assert f["n"] == 6 and len(x) == 6 and len(y) == 6, (f, x, y)
+    # The median reported is the pooled one.
+    assert f["median"] == statistics.median(x + y), (f, x, y)
     if unit in ("allocs/op", "B/op"):
         # Constant on both sides: no noise at all.
-        assert f["noise_floor"] == 0, f
+        assert len(set(x + y)) == 1 and f["noise_floor"] == 0, f
     else:
-        assert 0 < f["noise_floor"] < 5, f
+        # The floor is an interval bound: at least the Hodges-Lehmann
+        # shift itself (the median of the pairwise differences).
+        hl = statistics.median([b - a for a in x for b in y])
+        assert f["noise_floor"] > 0, f
+        assert f["noise_floor"] * f["median"] >= abs(hl) - 1e-9, (f, hl)
 assert fl[("BenchmarkSizes/large", "B/op")]["median"] == 4096, fl
 PY
 [ "$(q "SELECT aa FROM ab_sessions ORDER BY id DESC LIMIT 1")" = 1 ]
