@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "abjson.h"
 #include "buf.h"
 #include "cli.h"
 #include "compare.h"
@@ -35,6 +36,7 @@
 #include "measure.h"
 #include "stats.h"
 #include "store.h"
+#include "upload.h"
 #include "verdict_opts.h"
 
 /* Rounds at most: each is a process per package and side. */
@@ -77,6 +79,16 @@ static const char usage_text[] =
         "  --project NAME        default: from the origin remote "
         "(owner/repo)\n"
         "  --runner-label L      a label for this kind of runner\n"
+        "  --server URL          also upload both runs and the session to "
+        "a\n"
+        "                        memgate server (default $MEMGATE_SERVER)\n"
+        "  --token T             the server's token (default "
+        "$MEMGATE_TOKEN)\n"
+        "  --spool DIR           where uploads wait when the server cannot "
+        "take\n"
+        "                        them (default .memgate/spool); 'memgate "
+        "push'\n"
+        "                        sends them\n"
         "  --quiet               do not copy the commands' output to "
         "stderr\n";
 
@@ -113,6 +125,10 @@ struct ab {
 	long long rounds, confirm_rounds;
 	bool confirm, quiet;
 	const char *db_path;
+	const char *server, *token, *spool;
+	char *spool_owned;
+	mg_upload *upload;
+	size_t nspooled; /* uploads left in the spool for `memgate push` */
 	char *db_owned;
 	char *project, *clone_url;
 	const char *label;
@@ -143,6 +159,9 @@ static int parse_args(struct ab *a, int argc, char **argv, bool *help,
 	        {"db", required_argument, NULL, 'd'},
 	        {"project", required_argument, NULL, 'P'},
 	        {"runner-label", required_argument, NULL, 'l'},
+	        {"server", required_argument, NULL, 'S'},
+	        {"token", required_argument, NULL, 'o'},
+	        {"spool", required_argument, NULL, 's'},
 	        {"quiet", no_argument, NULL, 'q'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -205,6 +224,15 @@ static int parse_args(struct ab *a, int argc, char **argv, bool *help,
 			if (a->project == NULL)
 				error = mg_err_set(err, MG_ENOMEM,
 				                   "out of memory");
+			break;
+		case 'S':
+			a->server = optarg;
+			break;
+		case 'o':
+			a->token = optarg;
+			break;
+		case 's':
+			a->spool = optarg;
 			break;
 		case 'l':
 			a->label = optarg;
@@ -655,7 +683,11 @@ static int measure_floors(struct ab *a, mg_ab_floor **out, size_t *n_out,
 			error = mg_stats_median(&center, vb, nb + nh, err);
 		}
 		if (error == 0) {
-			fl[n].bench = kh[j].s->bench;
+			const mg_bench *hb = &h->benches[kh[j].s->bench];
+
+			fl[n].package = hb->package ? hb->package : "";
+			fl[n].name = hb->name;
+			fl[n].procs = hb->procs;
 			fl[n].unit = kh[j].s->unit;
 			fl[n].n = (int64_t)(nb < nh ? nb : nh);
 			fl[n].center = center;
@@ -730,7 +762,7 @@ static int print_floors(const struct ab *a, const mg_ab_floor *fl, size_t n,
 		              "unit", "n", "median", "floor");
 	}
 	for (i = 0; i < n; i++) {
-		const mg_bench *b = &h->benches[fl[i].bench];
+		const mg_ab_floor *b = &fl[i];
 
 		mg_buf_reset(&name);
 		if (b->procs)
@@ -740,7 +772,7 @@ static int print_floors(const struct ab *a, const mg_ab_floor *fl, size_t n,
 		if (a->v.format == MG_FORMAT_JSON) {
 			mg_buf_puts(&o, i ? ",\n    {" : "\n    {");
 			mg_buf_puts(&o, "\"package\": ");
-			json_str(&o, b->package ? b->package : "");
+			json_str(&o, b->package);
 			mg_buf_puts(&o, ", \"name\": ");
 			json_str(&o, b->name);
 			mg_buf_printf(&o,
@@ -777,6 +809,34 @@ static int print_floors(const struct ab *a, const mg_ab_floor *fl, size_t n,
 	return error;
 }
 
+/* --server: where uploads go and wait. */
+static int open_upload(struct ab *a, mg_err *err)
+{
+	int error;
+
+	if (a->server == NULL && getenv("MEMGATE_SERVER") &&
+	    getenv("MEMGATE_SERVER")[0])
+		a->server = getenv("MEMGATE_SERVER");
+	if (a->server == NULL)
+		return 0;
+	if (a->token == NULL)
+		a->token = getenv("MEMGATE_TOKEN");
+	if (a->token == NULL || a->token[0] == '\0')
+		return mg_err_set(err, MG_EINPUT,
+		                  "--server needs a token: set MEMGATE_TOKEN "
+		                  "or pass --token");
+	if (a->spool == NULL) {
+		error = mg_spool_default_dir(&a->spool_owned, err);
+		if (error < 0)
+			return error;
+		a->spool = a->spool_owned;
+	}
+	error = mg_upload_new(&a->upload, a->server, a->token, err);
+	if (error == 0)
+		mg_upload_retry(a->upload)->cancel = &mg_cli_interrupted;
+	return error;
+}
+
 /* Project, database and repository: flags first, then git. */
 static int resolve_context(struct ab *a, mg_err *err)
 {
@@ -795,6 +855,84 @@ static int resolve_context(struct ab *a, mg_err *err)
 		error = mg_store_open(&a->store, a->db_path, 0, err);
 	if (error == 0)
 		error = mg_verdict_opts_settings(&a->v, &a->co, &a->thr, err);
+	if (error == 0)
+		error = open_upload(a, err);
+	return error;
+}
+
+/* Idempotency keys for both runs: shared by the store and the server. */
+static int set_keys(struct ab *a, char session_key[MG_UPLOAD_KEY_HEX + 1],
+                    mg_err *err)
+{
+	char key[MG_UPLOAD_KEY_HEX + 1];
+	int s, error;
+
+	for (s = 0; s < 2; s++) {
+		error = mg_upload_new_key(key, err);
+		if (error < 0)
+			return error;
+		if (mg_run_set_str(&a->side[s].run.idempotency_key, key) < 0)
+			return mg_err_set(err, MG_ENOMEM, "out of memory");
+	}
+	return mg_upload_new_key(session_key, err);
+}
+
+/*
+ * Send both runs, then the session naming them by key. What the server
+ * cannot take now waits in the spool, in that order, for `memgate push`;
+ * *spooled counts it. A token refused or a document rejected is an
+ * error.
+ */
+static int upload_session(struct ab *a, const mg_ab_session *sess,
+                          const char *session_key, size_t *spooled, mg_err *err)
+{
+	mg_buf doc = MG_BUF_INIT(MG_ABJSON_MAX_INPUT);
+	mg_upload_result res;
+	mg_err serr = MG_ERR_INIT;
+	int s, error = 0;
+
+	*spooled = 0;
+	mg_upload_result_init(&res);
+	for (s = 0; s < 2 && error == 0; s++) {
+		error = mg_upload_run(a->upload, &res, &a->side[s].run,
+		                      a->spool, err);
+		if (error < 0 && res.outcome == MG_UPLOAD_UNREACHABLE &&
+		    res.path) {
+			fprintf(stderr, "memgate: %s; kept in '%s'\n", err->msg,
+			        res.path);
+			mg_err_clear(err);
+			error = 0;
+			(*spooled)++;
+		}
+		mg_upload_result_release(&res);
+		mg_upload_result_init(&res);
+	}
+	if (error == 0)
+		error = mg_abjson_write(&doc, a->project, session_key,
+		                        a->side[BASE].run.idempotency_key,
+		                        a->side[HEAD].run.idempotency_key, sess,
+		                        err);
+	if (error < 0)
+		goto cleanup;
+	/* Behind spooled runs, the session waits its turn in the spool. */
+	if (*spooled == 0)
+		error = mg_upload_send(a->upload, &res, doc.ptr, doc.len,
+		                       session_key, err);
+	if (*spooled || (error < 0 && res.outcome == MG_UPLOAD_UNREACHABLE)) {
+		mg_err_clear(err);
+		error = mg_spool_write(a->spool, session_key, doc.ptr, doc.len,
+		                       &res.path, &serr);
+		if (error < 0)
+			error = mg_err_set(err, error, "%s", serr.msg);
+		else
+			(*spooled)++;
+	} else if (error == 0) {
+		fprintf(stderr, "memgate: uploaded to %s: A/B session %lld\n",
+		        mg_upload_server(a->upload), (long long)res.id);
+	}
+cleanup:
+	mg_upload_result_release(&res);
+	mg_buf_release(&doc);
 	return error;
 }
 
@@ -809,6 +947,8 @@ static int run_ab(struct ab *a, int *status, mg_err *err)
 	mg_ab_session sess;
 	size_t nfloors = 0;
 	int64_t ids[3] = {0, 0, 0};
+	char session_key[MG_UPLOAD_KEY_HEX + 1] = "";
+	size_t spooled = 0;
 	char *cmd = NULL;
 	int s, error = 0;
 
@@ -858,10 +998,21 @@ static int run_ab(struct ab *a, int *status, mg_err *err)
 	sess.aa = a->aa;
 	sess.floors = floors;
 	sess.nfloors = nfloors;
+	if (a->upload) {
+		error = set_keys(a, session_key, err);
+		if (error < 0)
+			goto cleanup;
+	}
 	error = mg_store_add_ab(a->store, &a->side[BASE].run,
 	                        &a->side[HEAD].run, &sess, ids, err);
 	if (error < 0)
 		goto cleanup;
+	if (a->upload) {
+		error = upload_session(a, &sess, session_key, &spooled, err);
+		if (error < 0)
+			goto cleanup;
+		a->nspooled = spooled;
+	}
 	if (side_failed(a)) {
 		for (s = 0; s < 2; s++)
 			if (a->side[s].run.status != MG_RUN_OK)
@@ -946,6 +1097,14 @@ int cmd_ab(int argc, char **argv)
 		status = MG_EXIT_ERROR;
 	}
 	mg_cli_signals_restore(&sigs);
+	if (a.nspooled) {
+		fprintf(stderr,
+		        "memgate: %zu upload%s kept in '%s'; run 'memgate "
+		        "push' to send\n",
+		        a.nspooled, a.nspooled == 1 ? " was" : "s were",
+		        a.spool);
+		status = MG_EXIT_ERROR;
+	}
 cleanup:
 	for (s = 0; s < 2; s++) {
 		if (a.side[s].dir.len)
@@ -955,6 +1114,8 @@ cleanup:
 	}
 	mg_compare_thresholds_release(&a.thr);
 	mg_store_close(a.store);
+	mg_upload_free(a.upload);
+	free(a.spool_owned);
 	mg_git_free(a.git);
 	free(a.db_owned);
 	free(a.project);

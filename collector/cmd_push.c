@@ -11,6 +11,7 @@
 #include <getopt.h>
 
 #include "buf.h"
+#include "abjson.h"
 #include "cli.h"
 #include "runjson.h"
 #include "upload.h"
@@ -90,37 +91,65 @@ static int parse_args(struct push *p, int argc, char **argv, bool *help,
 }
 
 /*
- * Send the spooled runs in order. *sent and *rejected count them; an
- * error stops the push (the server is down, or the token is wrong).
+ * Send the spooled runs in order, then the A/B sessions. *sent and
+ * *rejected count them; an error stops the push (the server is down, or
+ * the token is wrong).
  */
 static int push_all(struct push *p, size_t *sent, size_t *rejected, mg_err *err)
 {
 	mg_buf doc = MG_BUF_INIT(MG_RUNJSON_MAX_INPUT);
 	mg_upload_result res;
-	size_t i;
+	bool *later = calloc(p->nkeys + 1, sizeof(*later));
+	size_t i, k;
 	int error = 0;
 
+	if (later == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	mg_upload_result_init(&res);
-	for (i = 0; i < p->nkeys; i++) {
-		const char *key = p->keys[i];
+	/*
+	 * Runs first, then the A/B sessions that pair them: spool files
+	 * written in the same clock tick have no reliable order.
+	 */
+	for (k = 0; k < 2 * p->nkeys; k++) {
+		const char *key;
 		char *moved = NULL;
 
+		i = k % p->nkeys;
+		if (k >= p->nkeys && !later[i])
+			continue;
+		key = p->keys[i];
 		mg_buf_reset(&doc);
 		error = mg_spool_read(&doc, p->spool, key, err);
 		if (error < 0)
 			break;
+		if (k < p->nkeys && mg_abjson_is_session(doc.ptr, doc.len)) {
+			later[i] = true;
+			continue;
+		}
 		error = mg_upload_send(p->up, &res, doc.ptr, doc.len, key, err);
 		if (error == 0) {
-			printf("%s %s: run %lld%s%s\n", key,
+			printf("%s %s: %s %lld%s%s\n", key,
 			       res.outcome == MG_UPLOAD_EXISTED
 			               ? "was already on the server"
 			               : "sent",
+			       mg_abjson_is_session(doc.ptr, doc.len)
+			               ? "A/B session"
+			               : "run",
 			       (long long)res.id, res.url[0] ? " " : "",
 			       res.url);
 			(*sent)++;
 			error = mg_spool_remove(p->spool, key, err);
 			if (error < 0)
 				break;
+			continue;
+		}
+		if (res.status == 409 &&
+		    mg_abjson_is_session(doc.ptr, doc.len)) {
+			/* Its runs are not stored (yet): the others may go. */
+			fprintf(stderr, "memgate: %s: %s; kept\n", key,
+			        err->msg);
+			mg_err_clear(err);
+			error = 0;
 			continue;
 		}
 		if (res.outcome != MG_UPLOAD_REJECTED)
@@ -137,6 +166,7 @@ static int push_all(struct push *p, size_t *sent, size_t *rejected, mg_err *err)
 	}
 	mg_upload_result_release(&res);
 	mg_buf_release(&doc);
+	free(later);
 	return error;
 }
 

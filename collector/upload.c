@@ -14,17 +14,20 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "abjson.h"
 #include "gitrepo.h"
 #include "log.h"
 #include "runjson.h"
 #include "upload.h"
 
 #define RUNS_PATH "/api/v1/runs"
+#define AB_PATH "/api/v1/ab-sessions"
 
 struct mg_upload {
 	mg_httpc *http;       /* one client: connection reuse */
 	char *server;         /* base URL without the trailing slash */
 	char *runs_url;       /* server + RUNS_PATH */
+	char *ab_url;         /* server + AB_PATH */
 	char *auth;           /* "Authorization: Bearer <token>" */
 	mg_httpc_retry retry; /* the policy for each run */
 	bool unreachable;     /* a run could not be delivered: try once */
@@ -88,6 +91,10 @@ int mg_upload_new(mg_upload **out, const char *server, const char *token,
 		goto oom;
 	u->runs_url = mg_buf_detach(&b);
 	if (u->runs_url == NULL ||
+	    mg_buf_printf(&b, "%s" AB_PATH, u->server) < 0)
+		goto oom;
+	u->ab_url = mg_buf_detach(&b);
+	if (u->ab_url == NULL ||
 	    mg_buf_printf(&b, "Authorization: Bearer %s", token) < 0)
 		goto oom;
 	u->auth = mg_buf_detach(&b);
@@ -110,6 +117,7 @@ void mg_upload_free(mg_upload *u)
 	mg_httpc_free(u->http);
 	free(u->server);
 	free(u->runs_url);
+	free(u->ab_url);
 	if (u->auth) /* the token should not linger in freed memory */
 		memset(u->auth, 0, strlen(u->auth));
 	free(u->auth);
@@ -230,7 +238,8 @@ int mg_upload_send(mg_upload *u, mg_upload_result *res, const char *doc,
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
-	req.url = u->runs_url;
+	/* A/B session documents (abjson.h) wait in the same spool. */
+	req.url = mg_abjson_is_session(doc, len) ? u->ab_url : u->runs_url;
 	req.headers = headers;
 	req.nheaders = sizeof(headers) / sizeof(headers[0]);
 	req.body = doc;
@@ -270,7 +279,14 @@ int mg_upload_send(mg_upload *u, mg_upload_result *res, const char *doc,
 		goto cleanup;
 	}
 	server_message(msg, sizeof(msg), &resp);
-	if (st == 401 || st == 403) {
+	if (st == 409 && req.url == u->ab_url) {
+		/* The session's runs are not there yet: send it later. */
+		res->outcome = MG_UPLOAD_UNREACHABLE;
+		error = mg_err_set(err, MG_ENET,
+		                   "server %s cannot pair the runs yet (409): "
+		                   "%s",
+		                   u->server, msg);
+	} else if (st == 401 || st == 403) {
 		res->outcome = MG_UPLOAD_AUTH;
 		error = mg_err_set(err, MG_EAUTH,
 		                   "server %s refused the token (%ld): %s",
@@ -285,7 +301,7 @@ int mg_upload_send(mg_upload *u, mg_upload_result *res, const char *doc,
 		error = mg_err_set(err, MG_EUPSTREAM,
 		                   "POST %s answered %ld (is --server right?): "
 		                   "%s",
-		                   u->runs_url, st, msg);
+		                   req.url, st, msg);
 	}
 cleanup:
 	mg_httpc_resp_release(&resp);

@@ -1013,12 +1013,74 @@ int mg_runjson_base64_encode(mg_buf *out, const unsigned char *data, size_t len)
 	return 0;
 }
 
+/* b64_value() of every byte, 0xff for those outside the alphabet. */
+static const unsigned char b64_table[256] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3e, 0xff, 0xff, 0xff, 0x3f,
+        0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+        0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
+        0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24,
+        0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30,
+        0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff,
+};
+
+/*
+ * Decode the n characters of s (no padding) into out, 3 bytes for 4
+ * characters and 1 or 2 for a last group of 2 or 3; a last group of
+ * 2 or 3 leaves its spare bits out. Returns n, or the offset of the first
+ * character outside the alphabet. One table look-up per character:
+ * checking first and then decoding with EVP_DecodeBlock took 9 ms for a
+ * 1 MiB profile, most of a run document's parse time.
+ */
+static size_t b64_decode(unsigned char *out, const unsigned char *s, size_t n)
+{
+	const unsigned char *t = b64_table;
+	size_t i = 0, k;
+	uint32_t v;
+
+	for (; i + 4 <= n; i += 4) {
+		if ((t[s[i]] | t[s[i + 1]] | t[s[i + 2]] | t[s[i + 3]]) & 0x80)
+			break;
+		v = (uint32_t)t[s[i]] << 18 | (uint32_t)t[s[i + 1]] << 12 |
+		    (uint32_t)t[s[i + 2]] << 6 | t[s[i + 3]];
+		*out++ = (unsigned char)(v >> 16);
+		*out++ = (unsigned char)(v >> 8);
+		*out++ = (unsigned char)v;
+	}
+	for (k = i; k < n; k++)
+		if (t[s[k]] & 0x80)
+			return k;
+	if (n - i >= 2) { /* the padded last group */
+		v = (uint32_t)t[s[i]] << 18 | (uint32_t)t[s[i + 1]] << 12;
+		if (n - i == 3)
+			v |= (uint32_t)t[s[i + 2]] << 6;
+		*out++ = (unsigned char)(v >> 16);
+		if (n - i == 3)
+			*out = (unsigned char)(v >> 8);
+	}
+	return n;
+}
+
 int mg_runjson_base64_decode(unsigned char **out, size_t *out_len,
                              const char *s, size_t len, mg_err *err)
 {
 	unsigned char *buf;
 	size_t i, pad = 0, n;
-	int k;
 
 	if (len > MG_RUNJSON_MAX_INPUT)
 		return mg_err_set(err, MG_ELIMIT,
@@ -1035,33 +1097,27 @@ int mg_runjson_base64_decode(unsigned char **out, size_t *out_len,
 		if (s[len - 2] == '=')
 			pad = 2;
 	}
-	for (i = 0; i < len - pad; i++)
-		if (b64_value(s[i]) < 0)
-			return mg_err_set(err, MG_EINPUT,
-			                  "invalid base64 at offset %zu", i);
-	/*
-	 * One encoding per byte string: the bits that the padding leaves
-	 * unused must be zero (EVP_DecodeBlock would ignore them).
-	 */
-	if ((pad == 2 && (b64_value(s[len - 3]) & 0x0f) != 0) ||
-	    (pad == 1 && (b64_value(s[len - 2]) & 0x03) != 0))
-		return mg_err_set(err, MG_EINPUT,
-		                  "invalid base64 at offset %zu: non-zero "
-		                  "padding bits",
-		                  len - pad - 1);
 	n = len / 4 * 3;
 	buf = malloc(n ? n : 1);
 	if (buf == NULL)
 		return oom(err);
-	/*
-	 * EVP_DecodeBlock() counts the padding as zero bytes (it returns
-	 * 3 per 4 characters), hence the "- pad" below.
-	 */
-	k = n ? EVP_DecodeBlock(buf, (const unsigned char *)s, (int)len) : 0;
-	if (k < 0 || (size_t)k != n) {
+	i = b64_decode(buf, (const unsigned char *)s, len - pad);
+	if (i < len - pad) {
 		free(buf);
-		return mg_err_set(err, MG_EINTERNAL,
-		                  "base64 decoder refused checked input");
+		return mg_err_set(err, MG_EINPUT,
+		                  "invalid base64 at offset %zu", i);
+	}
+	/*
+	 * One encoding per byte string: the bits that the padding leaves
+	 * unused must be zero (b64_decode leaves them out).
+	 */
+	if ((pad == 2 && (b64_value(s[len - 3]) & 0x0f) != 0) ||
+	    (pad == 1 && (b64_value(s[len - 2]) & 0x03) != 0)) {
+		free(buf);
+		return mg_err_set(err, MG_EINPUT,
+		                  "invalid base64 at offset %zu: non-zero "
+		                  "padding bits",
+		                  len - pad - 1);
 	}
 	*out = buf;
 	*out_len = n - pad;

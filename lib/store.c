@@ -36,6 +36,33 @@ int mg_store__prepare(mg_store *st, sqlite3_stmt **out, const char *sql,
 	return 0;
 }
 
+int mg_store__cached(mg_store *st, enum mg_store__cached_slot slot,
+                     const char *sql, sqlite3_stmt **out, mg_err *err)
+{
+	sqlite3_stmt *stmt;
+
+	if (st->cache == NULL) {
+		st->cache = calloc(MG_STORE__NCACHED, sizeof(*st->cache));
+		if (st->cache == NULL)
+			return mg_err_set(err, MG_ENOMEM, "out of memory");
+	}
+	stmt = st->cache[slot];
+	if (stmt) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		*out = stmt;
+		return 0;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                       &stmt, NULL) != SQLITE_OK) {
+		*out = NULL;
+		return db_error(st, err, "prepare");
+	}
+	st->cache[slot] = stmt;
+	*out = stmt;
+	return 0;
+}
+
 int mg_store__step(mg_store *st, sqlite3_stmt *stmt, mg_err *err)
 {
 	int rc;
@@ -238,9 +265,16 @@ fail:
 
 void mg_store_close(mg_store *st)
 {
+	size_t i;
+
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->history_stmt);
+	for (i = 0; st->cache && i < MG_STORE__NCACHED; i++)
+		sqlite3_finalize(st->cache[i]);
+	free(st->cache);
+	free(st->bench_ids);
+	free(st->pool);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);

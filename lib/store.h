@@ -384,7 +384,9 @@ int mg_store_commit_has_runs(mg_store *st, const char *project, const char *sha,
 
 /* One benchmark and unit's floor, as measured by an A/A session. */
 typedef struct mg_ab_floor {
-	size_t bench;     /* index into the head run's benches */
+	const char *package; /* "" if none */
+	const char *name;    /* without the -procs suffix */
+	int procs;
 	const char *unit; /* as measured */
 	int64_t n;        /* samples per side */
 	double center;    /* median of both sides pooled */
@@ -395,18 +397,39 @@ typedef struct mg_ab_session {
 	int64_t rounds;            /* interleaved rounds of the whole command */
 	int64_t confirm_rounds;    /* extra rounds of flagged benchmarks */
 	bool aa;                   /* base and head are one commit */
-	const mg_ab_floor *floors; /* A/A only */
+	const mg_ab_floor *floors; /* A/A only; benchmarks of the head run */
 	size_t nfloors;
 } mg_ab_session;
+
+/* Rounds a session may claim (memgate ab runs at most 1000). */
+#define MG_AB_MAX_ROUNDS 1000000
+/* Floors of one session: one per benchmark and unit of a run. */
+#define MG_AB_MAX_FLOORS ((size_t)MG_RUN_MAX_BENCHMARKS * 8)
+
+/*
+ * Check a session's own fields (counts, floors: names, units, finite
+ * values >= 0). MG_EINPUT naming the field ("floors[3].unit: ...").
+ */
+int mg_ab_session_validate(const mg_ab_session *s, mg_err *err);
 
 /*
  * Store both runs of a session, the session and its floors in one
  * transaction (all or nothing). Both runs must be of one project. ids
  * get the base run, the head run and the session. MG_EINPUT (an invalid
- * run, a floor naming no benchmark or a negative floor), MG_EDB.
+ * run or session, a floor naming no benchmark of the head run), MG_EDB.
  */
 int mg_store_add_ab(mg_store *st, const mg_run *base, const mg_run *head,
                     const mg_ab_session *s, int64_t ids[3], mg_err *err);
+
+/*
+ * The same for runs stored before (uploaded one by one), found by their
+ * idempotency keys in `project`. Pairing the same two runs again finds
+ * the first session (*existed true) and writes nothing. MG_ENOTFOUND
+ * when a run is not (yet) stored, MG_EINPUT, MG_EDB.
+ */
+int mg_store_link_ab(mg_store *st, const char *project, const char *base_key,
+                     const char *head_key, const mg_ab_session *s,
+                     int64_t ids[3], bool *existed, mg_err *err);
 
 /*
  * Called for each noise floor to apply; a negative return stops the walk

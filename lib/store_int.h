@@ -16,6 +16,19 @@ struct mg_store {
 	int fail_after; /* fault injection: steps until a forced failure */
 	bool in_tx;     /* inside mg_store_begin/commit */
 	sqlite3_stmt *history_stmt; /* mg_store_history_of, kept prepared */
+	/*
+	 * Ingest statements kept prepared (mg_store__cached), indexed by
+	 * enum mg_store__cached_slot; allocated on first use.
+	 */
+	sqlite3_stmt **cache;
+	/*
+	 * Scratch of the run being stored (store_run.c): the database id
+	 * of each of its benchmarks, and its samples sorted by (benchmark
+	 * id, unit, value), which put_samples leaves for update_history.
+	 */
+	int64_t *bench_ids;
+	struct mg_store__pooled *pool;
+	size_t npool;
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */
@@ -48,7 +61,53 @@ int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col);
  */
 int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
                       bool *existed_out, mg_err *err);
+/*
+ * The run of `project` stored with idempotency key `key`; MG_ENOTFOUND
+ * (err unset) if none.
+ */
+int mg_store__run_by_key(mg_store *st, const char *project, const char *key,
+                         int64_t *id, mg_err *err);
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
+
+/* A sample of the run being stored, as history points pool them. */
+struct mg_store__pooled {
+	int64_t bench_id;
+	const char *unit; /* the run's own string */
+	double value;
+};
+
+/* Slots of the ingest statements kept prepared on the connection. */
+enum mg_store__cached_slot {
+	MG_STORE__C_FIND_IDEMPOTENT,
+	MG_STORE__C_COMMIT,
+	MG_STORE__C_PARENT,
+	MG_STORE__C_BRANCH,
+	MG_STORE__C_ENV,
+	MG_STORE__C_RUN,
+	MG_STORE__C_BENCH_FIND,
+	MG_STORE__C_BENCH_ADD,
+	MG_STORE__C_CONFIG,
+	MG_STORE__C_SAMPLE,
+	MG_STORE__C_SAMPLE_BATCH,
+	MG_STORE__C_BLOB,
+	MG_STORE__C_PROFILE,
+	MG_STORE__C_FUNC,
+	MG_STORE__C_UNIT,
+	MG_STORE__C_POOLED,
+	MG_STORE__C_POINT,
+	MG_STORE__NCACHED
+};
+
+/*
+ * The statement of `slot`, prepared from sql on first use and kept until
+ * mg_store_close (ingest runs the same dozen statements for every run;
+ * preparing them each time cost more than some of them take to run).
+ * The statement comes back reset with its bindings cleared; callers
+ * reset it again once done, so no cached statement holds a read snapshot
+ * between calls. 0 or MG_EDB.
+ */
+int mg_store__cached(mg_store *st, enum mg_store__cached_slot slot,
+                     const char *sql, sqlite3_stmt **out, mg_err *err);
 
 #endif

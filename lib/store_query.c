@@ -483,7 +483,8 @@ static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
                         mg_history_point **out, size_t *n_out, mg_err *err)
 {
 	mg_history_point *pts = NULL;
-	size_t n = 0, cap;
+	size_t n = 0, cap, sha_len;
+	const char *sha;
 	int rc, error = 0;
 
 	cap = limit < 64 ? (size_t)limit : 64;
@@ -505,8 +506,14 @@ static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
 		p = &pts[n];
 		memset(p, 0, sizeof(*p));
 		n++;
-		snprintf(p->sha, sizeof(p->sha), "%s",
-		         (const char *)sqlite3_column_text(stmt, 0));
+		/* commits.sha is CHECKed to 40 characters */
+		sha = (const char *)sqlite3_column_text(stmt, 0);
+		sha_len = (size_t)sqlite3_column_bytes(stmt, 0);
+		if (sha == NULL || sha_len >= sizeof(p->sha))
+			sha_len = 0;
+		else
+			memcpy(p->sha, sha, sha_len);
+		p->sha[sha_len] = '\0';
 		p->commit_time = sqlite3_column_int64(stmt, 1);
 		if (mg_store__col_str(&p->subject, stmt, 2) < 0)
 			goto oom;

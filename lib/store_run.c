@@ -92,23 +92,23 @@ int mg_store_project_ensure(mg_store *st, const char *name,
 	return error;
 }
 
-static int find_idempotent(mg_store *st, const mg_run *run, int64_t *id,
-                           mg_err *err)
+int mg_store__run_by_key(mg_store *st, const char *project, const char *key,
+                         int64_t *id, mg_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int error;
 
-	error = mg_store__prepare(st, &stmt,
-	                          "SELECT r.id FROM runs r JOIN projects p ON "
-	                          "p.id = r.project_id WHERE p.name = ?1 AND "
-	                          "r.idempotency_key = ?2",
-	                          err);
+	error = mg_store__cached(st, MG_STORE__C_FIND_IDEMPOTENT,
+	                         "SELECT r.id FROM runs r JOIN projects p ON "
+	                         "p.id = r.project_id WHERE p.name = ?1 AND "
+	                         "r.idempotency_key = ?2",
+	                         &stmt, err);
 	if (error < 0)
 		return error;
-	mg_store__bind_text(stmt, 1, run->project);
-	mg_store__bind_text(stmt, 2, run->idempotency_key);
+	mg_store__bind_text(stmt, 1, project);
+	mg_store__bind_text(stmt, 2, key);
 	error = select_id(st, stmt, id, err);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return error;
 }
 
@@ -120,16 +120,15 @@ static int put_commit(mg_store *st, int64_t project_id, const mg_run *run,
 	int error;
 
 	/* A commit seen again keeps what was first stored, fills gaps. */
-	error = mg_store__prepare(
-	        st, &stmt,
-	        "INSERT INTO commits(project_id, sha, author, "
-	        "commit_time, subject) VALUES (?1, ?2, ?3, "
-	        "?4, ?5) ON CONFLICT(project_id, sha) DO "
-	        "UPDATE SET author = coalesce(commits.author, "
-	        "excluded.author), subject = coalesce("
-	        "commits.subject, excluded.subject) "
-	        "RETURNING id",
-	        err);
+	error = mg_store__cached(st, MG_STORE__C_COMMIT,
+	                         "INSERT INTO commits(project_id, sha, author, "
+	                         "commit_time, subject) VALUES (?1, ?2, ?3, "
+	                         "?4, ?5) ON CONFLICT(project_id, sha) DO "
+	                         "UPDATE SET author = coalesce(commits.author, "
+	                         "excluded.author), subject = coalesce("
+	                         "commits.subject, excluded.subject) "
+	                         "RETURNING id",
+	                         &stmt, err);
 	if (error < 0)
 		return error;
 	sqlite3_bind_int64(stmt, 1, project_id);
@@ -138,16 +137,15 @@ static int put_commit(mg_store *st, int64_t project_id, const mg_run *run,
 	sqlite3_bind_int64(stmt, 4, run->commit.commit_time);
 	mg_store__bind_text(stmt, 5, run->commit.subject);
 	error = select_id(st, stmt, commit_id, err);
-	sqlite3_finalize(stmt);
-	stmt = NULL;
+	sqlite3_reset(stmt);
 	if (error < 0)
 		return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 
-	error = mg_store__prepare(st, &stmt,
-	                          "INSERT OR IGNORE INTO commit_parents("
-	                          "commit_id, idx, parent_sha) VALUES (?1, ?2, "
-	                          "?3)",
-	                          err);
+	error = mg_store__cached(st, MG_STORE__C_PARENT,
+	                         "INSERT OR IGNORE INTO commit_parents("
+	                         "commit_id, idx, parent_sha) VALUES (?1, ?2, "
+	                         "?3)",
+	                         &stmt, err);
 	for (i = 0; error == 0 && i < run->commit.nparents; i++) {
 		sqlite3_reset(stmt);
 		sqlite3_bind_int64(stmt, 1, *commit_id);
@@ -155,21 +153,21 @@ static int put_commit(mg_store *st, int64_t project_id, const mg_run *run,
 		mg_store__bind_text(stmt, 3, run->commit.parents[i]);
 		error = mg_store__exec_stmt(st, stmt, err);
 	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
+	if (stmt)
+		sqlite3_reset(stmt);
 	if (error < 0 || run->branch == NULL)
 		return error;
 
-	error = mg_store__prepare(st, &stmt,
-	                          "INSERT OR IGNORE INTO commit_branches("
-	                          "commit_id, branch) VALUES (?1, ?2)",
-	                          err);
-	if (error == 0) {
-		sqlite3_bind_int64(stmt, 1, *commit_id);
-		mg_store__bind_text(stmt, 2, run->branch);
-		error = mg_store__exec_stmt(st, stmt, err);
-	}
-	sqlite3_finalize(stmt);
+	error = mg_store__cached(st, MG_STORE__C_BRANCH,
+	                         "INSERT OR IGNORE INTO commit_branches("
+	                         "commit_id, branch) VALUES (?1, ?2)",
+	                         &stmt, err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, *commit_id);
+	mg_store__bind_text(stmt, 2, run->branch);
+	error = mg_store__exec_stmt(st, stmt, err);
+	sqlite3_reset(stmt);
 	return error;
 }
 
@@ -181,14 +179,14 @@ static int put_env(mg_store *st, const mg_env *e, int64_t *env_id, mg_err *err)
 
 	if (mg_store__env_key(key, e) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	error = mg_store__prepare(
-	        st, &stmt,
+	error = mg_store__cached(
+	        st, MG_STORE__C_ENV,
 	        "INSERT INTO environments(fingerprint, os, kernel, arch, "
 	        "cpu_model, cores, mem_bytes, go_version, gomaxprocs, gogc, "
 	        "gomemlimit, godebug, thp, label) VALUES (?1, ?2, ?3, ?4, ?5, "
 	        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT("
 	        "fingerprint) DO UPDATE SET os = os RETURNING id",
-	        err);
+	        &stmt, err);
 	if (error < 0)
 		return error;
 	mg_store__bind_text(stmt, 1, key);
@@ -206,7 +204,7 @@ static int put_env(mg_store *st, const mg_env *e, int64_t *env_id, mg_err *err)
 	mg_store__bind_text(stmt, 13, e->thp);
 	mg_store__bind_text(stmt, 14, e->label);
 	error = select_id(st, stmt, env_id, err);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
@@ -217,15 +215,15 @@ static int put_run_row(mg_store *st, const mg_run *run, int64_t project_id,
 	sqlite3_stmt *stmt = NULL;
 	int error;
 
-	error = mg_store__prepare(
-	        st, &stmt,
+	error = mg_store__cached(
+	        st, MG_STORE__C_RUN,
 	        "INSERT INTO runs(project_id, commit_id, environment_id, "
 	        "branch, dirty, pr_number, base_ref, base_sha, started_at, "
 	        "ended_at, build_cmd, bench_cmd, exit_status, wall_ns, "
 	        "peak_rss_bytes, status, log_tail, idempotency_key, "
 	        "stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
 	        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) RETURNING id",
-	        err);
+	        &stmt, err);
 	if (error < 0)
 		return error;
 	sqlite3_bind_int64(stmt, 1, project_id);
@@ -250,90 +248,279 @@ static int put_run_row(mg_store *st, const mg_run *run, int64_t project_id,
 	mg_store__bind_text(stmt, 18, run->idempotency_key);
 	sqlite3_bind_int64(stmt, 19, mg_store__now_ms());
 	error = select_id(st, stmt, run_id, err);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
-/* Benchmarks, their configuration in this run, then every sample. */
+/*
+ * The id of a benchmark, added if new. Looked up first: an upsert that
+ * finds the row still rewrites it, and a run's benchmarks are nearly
+ * always known already.
+ */
+static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
+                    int64_t *id, mg_err *err)
+{
+	sqlite3_stmt *find = NULL, *add = NULL;
+	const char *package = b->package ? b->package : "";
+	int error;
+
+	if ((error = mg_store__cached(st, MG_STORE__C_BENCH_FIND,
+	                              "SELECT id FROM benchmarks WHERE "
+	                              "project_id = ?1 AND package = ?2 AND "
+	                              "name = ?3 AND procs = ?4",
+	                              &find, err)) < 0)
+		return error;
+	sqlite3_bind_int64(find, 1, project_id);
+	mg_store__bind_text(find, 2, package);
+	mg_store__bind_text(find, 3, b->name);
+	sqlite3_bind_int(find, 4, b->procs);
+	error = select_id(st, find, id, err);
+	sqlite3_reset(find);
+	if (error != MG_ENOTFOUND)
+		return error;
+	if ((error = mg_store__cached(st, MG_STORE__C_BENCH_ADD,
+	                              "INSERT INTO benchmarks(project_id, "
+	                              "package, name, procs) VALUES (?1, ?2, "
+	                              "?3, ?4) RETURNING id",
+	                              &add, err)) < 0)
+		return error;
+	sqlite3_bind_int64(add, 1, project_id);
+	mg_store__bind_text(add, 2, package);
+	mg_store__bind_text(add, 3, b->name);
+	sqlite3_bind_int(add, 4, b->procs);
+	error = select_id(st, add, id, err);
+	sqlite3_reset(add);
+	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
+}
+
+/* Samples stored per INSERT statement (5 parameters each, plus the run). */
+#define SAMPLE_BATCH 32
+
+/* Drop the scratch of the run being stored (st->bench_ids, st->pool). */
+static void scratch_free(mg_store *st)
+{
+	free(st->bench_ids);
+	free(st->pool);
+	st->bench_ids = NULL;
+	st->pool = NULL;
+	st->npool = 0;
+}
+
+static int cmp_pooled(const void *a, const void *b)
+{
+	const struct mg_store__pooled *x = a, *y = b;
+	int c;
+
+	if (x->bench_id != y->bench_id)
+		return x->bench_id < y->bench_id ? -1 : 1;
+	c = strcmp(x->unit, y->unit);
+	if (c)
+		return c;
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+static bool same_pair(const struct mg_store__pooled *x,
+                      const struct mg_store__pooled *y)
+{
+	return x->bench_id == y->bench_id && strcmp(x->unit, y->unit) == 0;
+}
+
+/*
+ * The run's samples as st->pool, sorted by (benchmark id, unit, value),
+ * and every (benchmark, unit) pair of them in benchmark_units.
+ */
+static int put_units(mg_store *st, const mg_run *run, mg_err *err)
+{
+	struct mg_store__pooled *v;
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int error;
+
+	v = calloc(run->nsamples, sizeof(*v));
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	st->pool = v;
+	for (i = 0; i < run->nsamples; i++) {
+		v[i].bench_id = st->bench_ids[run->samples[i].bench];
+		v[i].unit = run->samples[i].unit;
+		v[i].value = run->samples[i].value;
+	}
+	st->npool = run->nsamples;
+	qsort(v, st->npool, sizeof(*v), cmp_pooled);
+	error = mg_store__cached(st, MG_STORE__C_UNIT,
+	                         "INSERT OR IGNORE INTO benchmark_units("
+	                         "benchmark_id, unit) VALUES (?1, ?2)",
+	                         &stmt, err);
+	for (i = 0; error == 0 && i < st->npool; i++) {
+		if (i > 0 && same_pair(&v[i - 1], &v[i]))
+			continue;
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, v[i].bench_id);
+		mg_store__bind_text(stmt, 2, v[i].unit);
+		error = mg_store__exec_stmt(st, stmt, err);
+	}
+	if (stmt)
+		sqlite3_reset(stmt);
+	return error;
+}
+
+/*
+ * Samples [from, to) one row per statement; a failure names the sample.
+ */
+static int put_sample_rows(mg_store *st, const mg_run *run, int64_t run_id,
+                           size_t from, size_t to, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int error;
+
+	error = mg_store__cached(st, MG_STORE__C_SAMPLE,
+	                         "INSERT INTO samples(run_id, benchmark_id, "
+	                         "unit, seq, value, iterations) VALUES (?1, "
+	                         "?2, ?3, ?4, ?5, ?6)",
+	                         &stmt, err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, run_id);
+	for (i = from; i < to && error == 0; i++) {
+		const mg_sample *s = &run->samples[i];
+
+		/* bindings stay across a reset: rebind what changes */
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 2, st->bench_ids[s->bench]);
+		mg_store__bind_text(stmt, 3, s->unit);
+		sqlite3_bind_int64(stmt, 4, s->seq);
+		sqlite3_bind_double(stmt, 5, s->value);
+		sqlite3_bind_int64(stmt, 6, s->iterations);
+		error = mg_store__exec_stmt(st, stmt, err);
+		if (error < 0)
+			mg_err_prefix(err, "samples[%zu] ('%s' %s #%lld)", i,
+			              run->benches[s->bench].name, s->unit,
+			              (long long)s->seq);
+	}
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/*
+ * SAMPLE_BATCH samples from `from` in one multi-row INSERT: a statement
+ * per row spent more on starting and ending statements (6000 a run) than
+ * on the rows. A constraint failure (a duplicate sample) rolls back only
+ * this statement, so the rows are then tried one by one for a message
+ * that names the sample.
+ */
+static int put_sample_batch(mg_store *st, const mg_run *run, int64_t run_id,
+                            size_t from, mg_err *err)
+{
+	sqlite3_stmt *stmt =
+	        st->cache ? st->cache[MG_STORE__C_SAMPLE_BATCH] : NULL;
+	mg_buf sql = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	size_t r;
+	int error = 0;
+
+	if (stmt == NULL) {
+		error = mg_buf_puts(&sql, "INSERT INTO samples(run_id, "
+		                          "benchmark_id, unit, seq, value, "
+		                          "iterations) VALUES ");
+		for (r = 0; r < SAMPLE_BATCH && error == 0; r++)
+			error = mg_buf_printf(&sql,
+			                      "%s(?1, ?%zu, ?%zu, ?%zu, ?%zu, "
+			                      "?%zu)",
+			                      r ? ", " : "", 2 + 5 * r,
+			                      3 + 5 * r, 4 + 5 * r, 5 + 5 * r,
+			                      6 + 5 * r);
+		if (error < 0) {
+			mg_buf_release(&sql);
+			return mg_err_set(err, MG_ENOMEM, "out of memory");
+		}
+	}
+	error = mg_store__cached(st, MG_STORE__C_SAMPLE_BATCH, sql.ptr, &stmt,
+	                         err);
+	mg_buf_release(&sql);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, run_id);
+	for (r = 0; r < SAMPLE_BATCH; r++) {
+		const mg_sample *s = &run->samples[from + r];
+		int at = 2 + 5 * (int)r;
+
+		sqlite3_bind_int64(stmt, at, st->bench_ids[s->bench]);
+		mg_store__bind_text(stmt, at + 1, s->unit);
+		sqlite3_bind_int64(stmt, at + 2, s->seq);
+		sqlite3_bind_double(stmt, at + 3, s->value);
+		sqlite3_bind_int64(stmt, at + 4, s->iterations);
+	}
+	error = mg_store__exec_stmt(st, stmt, err);
+	/* only SQLite's own refusal: an injected failure stays a failure */
+	if (error < 0 &&
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT)
+		error = put_sample_rows(st, run, run_id, from,
+		                        from + SAMPLE_BATCH, err);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/*
+ * Benchmarks, their configuration in this run, then every sample and the
+ * units. The benchmarks' ids and the sorted samples stay in st (bench_ids,
+ * pool) for update_history.
+ */
 static int put_samples(mg_store *st, const mg_run *run, int64_t project_id,
                        int64_t run_id, mg_err *err)
 {
-	sqlite3_stmt *bench = NULL, *config = NULL, *sample = NULL;
-	int64_t *ids = NULL;
+	sqlite3_stmt *config = NULL;
+	int64_t *ids;
 	size_t i, j;
-	int error;
+	int error = 0;
 
+	scratch_free(st); /* an earlier run's, if it failed before the end */
 	if (run->nbenches == 0)
 		return 0;
 	ids = calloc(run->nbenches, sizeof(*ids));
 	if (ids == NULL)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	if ((error = mg_store__prepare(
-	             st, &bench,
-	             "INSERT INTO benchmarks(project_id, package, name, procs) "
-	             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET "
-	             "procs = procs RETURNING id",
-	             err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &config,
-	             "INSERT INTO run_benchmark_config(run_id, benchmark_id, "
-	             "key, value) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO "
-	             "UPDATE SET value = excluded.value",
-	             err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &sample,
-	             "INSERT INTO samples(run_id, benchmark_id, unit, seq, "
-	             "value, iterations) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	             err)) < 0)
-		goto cleanup;
-
+	st->bench_ids = ids;
 	for (i = 0; i < run->nbenches; i++) {
 		const mg_bench *b = &run->benches[i];
 
-		sqlite3_reset(bench);
-		sqlite3_bind_int64(bench, 1, project_id);
-		mg_store__bind_text(bench, 2, b->package ? b->package : "");
-		mg_store__bind_text(bench, 3, b->name);
-		sqlite3_bind_int(bench, 4, b->procs);
-		error = select_id(st, bench, &ids[i], err);
+		error = bench_id(st, project_id, b, &ids[i], err);
 		if (error < 0)
 			goto cleanup;
-		sqlite3_reset(bench);
-		for (j = 0; j < b->nconfig; j++) {
+		if (b->nconfig == 0)
+			continue;
+		error = mg_store__cached(
+		        st, MG_STORE__C_CONFIG,
+		        "INSERT INTO run_benchmark_config(run_id, "
+		        "benchmark_id, key, value) VALUES (?1, ?2, ?3, ?4) ON "
+		        "CONFLICT DO UPDATE SET value = excluded.value",
+		        &config, err);
+		for (j = 0; error == 0 && j < b->nconfig; j++) {
 			sqlite3_reset(config);
 			sqlite3_bind_int64(config, 1, run_id);
 			sqlite3_bind_int64(config, 2, ids[i]);
 			mg_store__bind_text(config, 3, b->config[j].key);
 			mg_store__bind_text(config, 4, b->config[j].value);
 			error = mg_store__exec_stmt(st, config, err);
-			if (error < 0)
-				goto cleanup;
 		}
-	}
-	for (i = 0; i < run->nsamples; i++) {
-		const mg_sample *s = &run->samples[i];
-
-		sqlite3_reset(sample);
-		sqlite3_bind_int64(sample, 1, run_id);
-		sqlite3_bind_int64(sample, 2, ids[s->bench]);
-		mg_store__bind_text(sample, 3, s->unit);
-		sqlite3_bind_int64(sample, 4, s->seq);
-		sqlite3_bind_double(sample, 5, s->value);
-		sqlite3_bind_int64(sample, 6, s->iterations);
-		error = mg_store__exec_stmt(st, sample, err);
-		if (error < 0) {
-			mg_err_prefix(err, "samples[%zu] ('%s' %s #%lld)", i,
-			              run->benches[s->bench].name, s->unit,
-			              (long long)s->seq);
+		if (error < 0)
 			goto cleanup;
-		}
 	}
+	if (run->nsamples == 0)
+		goto cleanup;
+	for (i = 0; error == 0 && i < run->nsamples; i += SAMPLE_BATCH) {
+		if (run->nsamples - i >= SAMPLE_BATCH)
+			error = put_sample_batch(st, run, run_id, i, err);
+		else
+			error = put_sample_rows(st, run, run_id, i,
+			                        run->nsamples, err);
+	}
+	if (error < 0)
+		goto cleanup;
+	error = put_units(st, run, err);
 
 cleanup:
-	sqlite3_finalize(bench);
-	sqlite3_finalize(config);
-	sqlite3_finalize(sample);
-	free(ids);
+	if (config)
+		sqlite3_reset(config);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
@@ -372,23 +559,23 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 	sha256_hex(sha, p->data, p->len);
 	if (join_sample_types(&types, p) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	if ((error = mg_store__prepare(st, &blob,
-	                               "INSERT OR IGNORE INTO profile_blobs("
-	                               "sha256, size, data) VALUES (?1, ?2, "
-	                               "?3)",
-	                               err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &prof,
+	if ((error = mg_store__cached(st, MG_STORE__C_BLOB,
+	                              "INSERT OR IGNORE INTO profile_blobs("
+	                              "sha256, size, data) VALUES (?1, ?2, "
+	                              "?3)",
+	                              &blob, err)) < 0 ||
+	    (error = mg_store__cached(
+	             st, MG_STORE__C_PROFILE,
 	             "INSERT INTO profiles(run_id, kind, package, "
 	             "sample_types, default_sample_type, sha256, size) VALUES "
 	             "(?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
-	             err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &func,
+	             &prof, err)) < 0 ||
+	    (error = mg_store__cached(
+	             st, MG_STORE__C_FUNC,
 	             "INSERT INTO profile_functions(profile_id, sample_type, "
 	             "function, file, flat, cum) VALUES (?1, ?2, ?3, ?4, ?5, "
 	             "?6)",
-	             err)) < 0)
+	             &func, err)) < 0)
 		goto cleanup;
 
 	mg_store__bind_text(blob, 1, sha);
@@ -429,113 +616,162 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 	}
 
 cleanup:
-	sqlite3_finalize(blob);
-	sqlite3_finalize(prof);
-	sqlite3_finalize(func);
+	if (blob)
+		sqlite3_reset(blob);
+	if (prof)
+		sqlite3_reset(prof);
+	if (func)
+		sqlite3_reset(func);
 	mg_buf_release(&types);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
-static int cmp_double(const void *a, const void *b)
+/*
+ * The run's own pair (bench_id, unit) in v[0..n), sorted, or NULL if the
+ * run has no sample of it.
+ */
+static const struct mg_store__pooled *
+find_pair(const struct mg_store__pooled *v, size_t n, int64_t bench_id,
+          const char *unit)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	size_t lo = 0, hi = n;
 
-	return (x > y) - (x < y);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = v[mid].bench_id != bench_id
+		                ? (v[mid].bench_id < bench_id ? -1 : 1)
+		                : strcmp(v[mid].unit, unit);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && v[lo].bench_id == bench_id &&
+	    strcmp(v[lo].unit, unit) == 0)
+		return &v[lo];
+	return NULL;
+}
+
+/*
+ * Add the samples of the commit's other ok runs on the branch, for the
+ * pairs this run has, to st->pool, sorted again. Usually there is no
+ * other run and the query finds nothing: one index seek.
+ */
+static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
+                           int64_t commit_id, mg_err *err)
+{
+	struct mg_store__pooled *v = st->pool;
+	size_t own = st->npool, n = own, cap = own;
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	/*
+	 * CROSS JOIN keeps runs (few per commit) as the outer loop:
+	 * otherwise SQLite may scan every sample of a benchmark across all
+	 * runs, making ingest slower as the database grows.
+	 */
+	error = mg_store__cached(
+	        st, MG_STORE__C_POOLED,
+	        "SELECT s.benchmark_id, s.unit, s.value FROM runs r CROSS "
+	        "JOIN samples s ON s.run_id = r.id WHERE r.commit_id = ?1 "
+	        "AND r.status = 'ok' AND r.branch = ?2 AND r.id <> ?3",
+	        &stmt, err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, commit_id);
+	mg_store__bind_text(stmt, 2, run->branch);
+	sqlite3_bind_int64(stmt, 3, run_id);
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		const struct mg_store__pooled *mine =
+		        find_pair(v, own, sqlite3_column_int64(stmt, 0),
+		                  (const char *)sqlite3_column_text(stmt, 1));
+		size_t at;
+
+		if (mine == NULL)
+			continue;
+		if (n == cap) {
+			struct mg_store__pooled *nv;
+
+			nv = realloc(v, 2 * cap * sizeof(*v));
+			if (nv == NULL) {
+				rc = mg_err_set(err, MG_ENOMEM,
+				                "out of memory");
+				break;
+			}
+			at = (size_t)(mine - v);
+			v = st->pool = nv;
+			mine = &v[at];
+			cap *= 2;
+		}
+		v[n].bench_id = mine->bench_id;
+		v[n].unit = mine->unit;
+		v[n].value = sqlite3_column_double(stmt, 2);
+		n++;
+	}
+	sqlite3_reset(stmt);
+	st->npool = n;
+	if (rc < 0)
+		return rc;
+	if (n > own)
+		qsort(v, n, sizeof(*v), cmp_pooled);
+	return 0;
 }
 
 /*
  * Recompute the history point of every (benchmark, unit) this run touched:
  * the pooled samples of all ok runs of the same commit on the same branch.
+ * The run's own samples come from memory (st->pool, sorted by
+ * put_samples); only the commit's other runs, if any, are read back, in
+ * one query for all pairs. In the sorted pool each pair is a run of
+ * sorted values.
  */
 static int update_history(mg_store *st, const mg_run *run, int64_t run_id,
                           int64_t commit_id, mg_err *err)
 {
-	sqlite3_stmt *pairs = NULL, *vals = NULL, *put = NULL;
-	double *v = NULL;
-	size_t n, cap = 0;
-	int error, rc;
+	const struct mg_store__pooled *v;
+	sqlite3_stmt *put = NULL;
+	size_t i, j, k;
+	int error = 0;
 
-	if (run->status != MG_RUN_OK || run->branch == NULL)
-		return 0;
-	if ((error = mg_store__prepare(st, &pairs,
-	                               "SELECT DISTINCT benchmark_id, unit "
-	                               "FROM samples WHERE run_id = ?1",
-	                               err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &vals,
-	             /*
-	              * CROSS JOIN keeps runs (few per commit) as the outer
-	              * loop: otherwise SQLite may scan every sample of the
-	              * benchmark across all runs, making ingest slower as the
-	              * database grows.
-	              */
-	             "SELECT s.value FROM runs r CROSS JOIN samples s ON "
-	             "s.run_id = "
-	             "r.id AND s.benchmark_id = ?3 AND s.unit = ?4 WHERE "
-	             "r.commit_id = ?1 AND r.branch = ?2 AND r.status = 'ok'",
-	             err)) < 0 ||
-	    (error = mg_store__prepare(
-	             st, &put,
-	             "INSERT OR REPLACE INTO history_points(benchmark_id, "
-	             "unit, "
-	             "branch, commit_time, commit_id, n, median, min, max) "
-	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	             err)) < 0)
+	if (run->status != MG_RUN_OK || run->branch == NULL || st->npool == 0)
 		goto cleanup;
-	sqlite3_bind_int64(pairs, 1, run_id);
-	while ((rc = mg_store__step(st, pairs, err)) == SQLITE_ROW) {
-		int64_t bench_id = sqlite3_column_int64(pairs, 0);
-		const char *unit = (const char *)sqlite3_column_text(pairs, 1);
-
-		sqlite3_reset(vals);
-		sqlite3_bind_int64(vals, 1, commit_id);
-		mg_store__bind_text(vals, 2, run->branch);
-		sqlite3_bind_int64(vals, 3, bench_id);
-		mg_store__bind_text(vals, 4, unit);
-		n = 0;
-		while ((rc = mg_store__step(st, vals, err)) == SQLITE_ROW) {
-			if (n == cap) {
-				double *nv;
-
-				cap = cap ? cap * 2 : 64;
-				nv = realloc(v, cap * sizeof(*v));
-				if (nv == NULL) {
-					error = mg_err_set(err, MG_ENOMEM,
-					                   "out of memory");
-					goto cleanup;
-				}
-				v = nv;
-			}
-			v[n++] = sqlite3_column_double(vals, 0);
-		}
-		if (rc < 0 || n == 0) {
-			error = rc < 0 ? rc : MG_EINTERNAL;
-			goto cleanup;
-		}
-		qsort(v, n, sizeof(*v), cmp_double);
+	error = pool_other_runs(st, run, run_id, commit_id, err);
+	if (error < 0)
+		goto cleanup;
+	error = mg_store__cached(
+	        st, MG_STORE__C_POINT,
+	        "INSERT OR REPLACE INTO history_points(benchmark_id, unit, "
+	        "branch, commit_time, commit_id, n, median, min, max) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	        &put, err);
+	if (error < 0)
+		goto cleanup;
+	mg_store__bind_text(put, 3, run->branch);
+	sqlite3_bind_int64(put, 4, run->commit.commit_time);
+	sqlite3_bind_int64(put, 5, commit_id);
+	v = st->pool;
+	for (i = 0; i < st->npool && error == 0; i = j) {
+		for (j = i + 1; j < st->npool && same_pair(&v[i], &v[j]); j++)
+			;
+		k = j - i;
 		sqlite3_reset(put);
-		sqlite3_bind_int64(put, 1, bench_id);
-		mg_store__bind_text(put, 2, unit);
-		mg_store__bind_text(put, 3, run->branch);
-		sqlite3_bind_int64(put, 4, run->commit.commit_time);
-		sqlite3_bind_int64(put, 5, commit_id);
-		sqlite3_bind_int64(put, 6, (int64_t)n);
-		sqlite3_bind_double(put, 7,
-		                    n % 2 ? v[n / 2]
-		                          : (v[n / 2 - 1] + v[n / 2]) / 2);
-		sqlite3_bind_double(put, 8, v[0]);
-		sqlite3_bind_double(put, 9, v[n - 1]);
+		sqlite3_bind_int64(put, 1, v[i].bench_id);
+		mg_store__bind_text(put, 2, v[i].unit);
+		sqlite3_bind_int64(put, 6, (int64_t)k);
+		sqlite3_bind_double(
+		        put, 7,
+		        k % 2 ? v[i + k / 2].value
+		              : (v[i + k / 2 - 1].value + v[i + k / 2].value) /
+		                        2);
+		sqlite3_bind_double(put, 8, v[i].value);
+		sqlite3_bind_double(put, 9, v[j - 1].value);
 		error = mg_store__exec_stmt(st, put, err);
-		if (error < 0)
-			goto cleanup;
 	}
-	error = rc < 0 ? rc : 0;
-
 cleanup:
-	sqlite3_finalize(pairs);
-	sqlite3_finalize(vals);
-	sqlite3_finalize(put);
-	free(v);
+	if (put)
+		sqlite3_reset(put);
+	scratch_free(st);
 	return error;
 }
 
@@ -552,7 +788,8 @@ int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
 
 	*existed_out = false;
 	if (run->idempotency_key) {
-		error = find_idempotent(st, run, &run_id, err);
+		error = mg_store__run_by_key(
+		        st, run->project, run->idempotency_key, &run_id, err);
 		if (error == 0) {
 			*id_out = run_id;
 			*existed_out = true;

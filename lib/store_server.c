@@ -611,9 +611,8 @@ void mg_bench_info_free(mg_bench_info *b, size_t n)
 }
 
 /*
- * The distinct units of one benchmark by skipping along the
- * samples_by_benchmark index: one seek per unit instead of reading every
- * sample (a benchmark of a long history has tens of thousands).
+ * The distinct units of one benchmark from benchmark_units (0007), one
+ * seek per unit.
  */
 static int bench_units(mg_store *st, sqlite3_stmt *next, mg_bench_info *b,
                        mg_err *err)
@@ -664,8 +663,8 @@ int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
 	                               "ORDER BY package, name, procs",
 	                               err)) < 0 ||
 	    (error = mg_store__prepare(st, &next,
-	                               "SELECT min(unit) FROM samples WHERE "
-	                               "benchmark_id = ?1 AND unit > ?2",
+	                               "SELECT min(unit) FROM benchmark_units "
+	                               "WHERE benchmark_id = ?1 AND unit > ?2",
 	                               err)) < 0)
 		goto cleanup;
 	sqlite3_bind_int64(stmt, 1, pid);

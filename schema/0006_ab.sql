@@ -11,9 +11,10 @@ CREATE TABLE ab_sessions (
 	rounds         INTEGER NOT NULL,           -- of the whole command
 	confirm_rounds INTEGER NOT NULL,           -- of flagged benchmarks
 	aa             INTEGER NOT NULL,           -- 1: one commit, A/A
-	created_at     INTEGER NOT NULL            -- unix ms
+	created_at     INTEGER NOT NULL,           -- unix ms
+	-- Two runs pair once: a retried upload of a session finds it.
+	UNIQUE (base_run_id, head_run_id)
 );
-CREATE INDEX ab_sessions_by_base ON ab_sessions(base_run_id);
 CREATE INDEX ab_sessions_by_head ON ab_sessions(head_run_id);
 
 -- What an A/A session measured per benchmark and unit: `rel` is the

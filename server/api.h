@@ -26,6 +26,8 @@ int mg_api_project_url(mg_buf *out, mg_req *r, const char *project);
 
 /* api_runs.c */
 int mg_api_runs_post(mg_req *r);
+/* POST /api/v1/ab-sessions (api_ab.c) */
+int mg_api_ab_post(mg_req *r);
 
 /* api_query.c */
 int mg_api_healthz(mg_req *r);

@@ -52,12 +52,49 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Append n bytes: a copy when they fit (the common case once a handler
+ * reserved room), mg_buf_put otherwise. A history answer makes some
+ * hundred thousand small appends; mg_buf_put's checks were a tenth of
+ * its cost.
+ */
+static int put(mg_buf *b, const char *s, size_t n)
+{
+	if (b->cap > b->len + n && b->max - b->len >= n) {
+		memcpy(b->ptr + b->len, s, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
+	return mg_buf_put(b, s, n);
+}
+
+/* Length of the stretch at p[0..n) that needs no escaping. */
+static size_t plain_len(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' &&
+	            p[i] != '\\';
+	     i++)
+		;
+	return i;
+}
+
 int mg_jw_quote(mg_buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
+	char tmp[128];
 	int error;
 
+	/* Names, shas, units: short and plain, one append with the quotes. */
+	if (n + 2 <= sizeof(tmp) && plain_len(p, n) == n) {
+		tmp[0] = '"';
+		memcpy(tmp + 1, s, n);
+		tmp[n + 1] = '"';
+		return put(b, tmp, n + 2);
+	}
 	error = mg_buf_putc(b, '"');
 	while (error == 0 && i < n) {
 		/* copy the longest stretch that needs no escaping at once */
@@ -117,10 +154,22 @@ static bool begin_value(mg_jw *w, const char *key)
 	if (w->error)
 		return false;
 	if (w->comma[w->depth])
-		w->error = mg_buf_putc(&w->buf, ',');
+		w->error = put(&w->buf, ",", 1);
 	w->comma[w->depth] = true;
 	if (w->error == 0 && key) {
+		char tmp[64];
+
 		klen = strlen(key);
+		/* member names are literals: quote, colon, one append */
+		if (klen + 3 <= sizeof(tmp) &&
+		    plain_len((const unsigned char *)key, klen) == klen) {
+			tmp[0] = '"';
+			memcpy(tmp + 1, key, klen);
+			tmp[klen + 1] = '"';
+			tmp[klen + 2] = ':';
+			w->error = put(&w->buf, tmp, klen + 3);
+			return w->error == 0;
+		}
 		w->error = mg_jw_quote(&w->buf, key, klen);
 		if (w->error == 0)
 			w->error = mg_buf_putc(&w->buf, ':');
@@ -138,7 +187,7 @@ void mg_jw_reserve(mg_jw *w, size_t bytes)
 static void put_raw(mg_jw *w, const char *s)
 {
 	if (w->error == 0)
-		w->error = mg_buf_puts(&w->buf, s);
+		w->error = put(&w->buf, s, strlen(s));
 }
 
 static void open_level(mg_jw *w, const char *key, const char *bracket)
@@ -227,7 +276,51 @@ void mg_jw_int(mg_jw *w, const char *key, int64_t v)
 	if (!begin_value(w, key))
 		return;
 	p = fmt_int(buf, v);
-	w->error = mg_buf_put(&w->buf, p, (size_t)(buf + 24 - p));
+	w->error = put(&w->buf, p, (size_t)(buf + 24 - p));
+}
+
+/*
+ * v written the way the %.15g..%.17g search below would, when it is a
+ * decimal of at most 4 places and 15 significant digits (medians of
+ * integral samples end in .5): d = m / 10^k is then the decimal the
+ * double nearest to it is (checked with a correctly rounded division),
+ * %.15g rounds v to d, and strtod reads d back as v. Fixed notation
+ * applies as %g uses it for exponents from -4 up to 14. false if v is
+ * not such a decimal.
+ */
+static bool fmt_short_decimal(char out[40], double v)
+{
+	static const double p10[] = {1, 10, 100, 1000, 10000};
+	char ibuf[24], *ip;
+	double m;
+	uint64_t u, frac;
+	size_t len;
+	int k, i;
+
+	for (k = 1; k <= 4; k++) {
+		m = v * p10[k];
+		if (m != floor(m) || fabs(m) >= 1e15 || m / p10[k] != v)
+			continue;
+		u = (uint64_t)fabs(m);
+		frac = u % (uint64_t)p10[k];
+		ip = fmt_int(ibuf, (int64_t)(u / (uint64_t)p10[k]));
+		len = 0;
+		if (v < 0)
+			out[len++] = '-';
+		memcpy(out + len, ip, (size_t)(ibuf + 24 - ip));
+		len += (size_t)(ibuf + 24 - ip);
+		out[len++] = '.';
+		for (i = k - 1; i >= 0; i--) {
+			out[len + (size_t)i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		len += (size_t)k;
+		while (out[len - 1] == '0')
+			len--;
+		out[len] = '\0';
+		return true;
+	}
+	return false;
 }
 
 void mg_jw_num(mg_jw *w, const char *key, double v)
@@ -245,7 +338,11 @@ void mg_jw_num(mg_jw *w, const char *key, double v)
 	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
 		char buf[24], *p = fmt_int(buf, (int64_t)v);
 
-		w->error = mg_buf_put(&w->buf, p, (size_t)(buf + 24 - p));
+		w->error = put(&w->buf, p, (size_t)(buf + 24 - p));
+		return;
+	}
+	if (fmt_short_decimal(tmp, v)) {
+		w->error = put(&w->buf, tmp, strlen(tmp));
 		return;
 	}
 	for (prec = 15; prec <= 17; prec++) {

@@ -15,6 +15,8 @@ const mg_route mg_routes[] = {
         {"GET", "/metrics", MG_ROUTE_PUBLIC, 0, mg_api_metrics},
         {"POST", "/api/v1/runs", MG_ROUTE_WRITE, MG_ROUTE_BODY,
          mg_api_runs_post},
+        {"POST", "/api/v1/ab-sessions", MG_ROUTE_WRITE, MG_ROUTE_BODY,
+         mg_api_ab_post},
         {"GET", "/api/v1/projects", MG_ROUTE_READ, 0, mg_api_projects},
         {"GET", "/api/v1/projects/{p}", MG_ROUTE_READ, 0, mg_api_project},
         {"GET", "/api/v1/projects/{p}/commits", MG_ROUTE_READ, 0,

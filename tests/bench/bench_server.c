@@ -238,6 +238,31 @@ static long proc_kb(pid_t pid, const char *field)
 	return v;
 }
 
+/* User + system CPU time of pid so far, in ms. */
+static double proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields 14 and 15, counted after the ')' closing the name */
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 2,
+	                        "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	                        "%*u %*u %llu %llu",
+	                        &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static char *make_token(const char *db, const char *project)
 {
 	char cmd[9000], buf[256];
@@ -339,6 +364,7 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	int64_t t0, wall;
 	size_t bytes = 0;
 	long idle_before, idle_after, hwm;
+	double cpu0, cpu1;
 	int i;
 
 	snprintf(db, sizeof(db), "%s/ingest-%s.db", workdir, sync);
@@ -375,12 +401,14 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	pthread_create(&st, NULL, rss_sampler, &smp);
 	atomic_init(&in.next, 0);
 	atomic_init(&in.failures, 0);
+	cpu0 = proc_cpu_ms(srv.pid);
 	t0 = now_ns();
 	for (i = 0; i < nup; i++)
 		pthread_create(&t[i], NULL, ingest_thread, &in);
 	for (i = 0; i < nup; i++)
 		pthread_join(t[i], NULL);
 	wall = now_ns() - t0;
+	cpu1 = proc_cpu_ms(srv.pid);
 	atomic_store(&smp.stop, true);
 	pthread_join(st, NULL);
 	hwm = proc_kb(srv.pid, "VmHWM");
@@ -400,6 +428,8 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	       quantile_ms(in.lat, (size_t)nruns, 0.50),
 	       quantile_ms(in.lat, (size_t)nruns, 0.99),
 	       (double)in.lat[nruns - 1] / 1e6, atomic_load(&in.failures));
+	printf("  server CPU %.1f ms/run (user+system, all threads)\n",
+	       (cpu1 - cpu0) / nruns);
 	printf("  server RSS: idle before %.1f MB, peak %.1f MB (VmHWM %.1f "
 	       "MB), idle after %.1f MB\n",
 	       idle_before / 1024.0, smp.peak_kb / 1024.0, hwm / 1024.0,

@@ -17,12 +17,17 @@
 #   - A/A (c1 -> c1): floors stored, allocs/op 0 (constant), ns/op > 0;
 #     a later `memgate compare` of the stored runs uses them, and a floor
 #     larger than a change turns that regression into "unchanged";
-#   - a commit that does not build: exit 2, both runs stored failed.
+#   - a commit that does not build: exit 2, both runs stored failed;
+#   - --server: both runs, then the session (naming them by idempotency
+#     key) reach a real memgate-server; its compare route applies the
+#     floors; with the server down all three wait in the spool, in order,
+#     and `memgate push` delivers them.
 # Time is not judged (ns/op = 1000%): separate processes on a loaded
 # machine differ by more than a test should wait out.
 set -euo pipefail
 trap 'echo "ab.sh: failed at line $LINENO" >&2' ERR
 memgate=${MEMGATE_BIN:?}
+src=$(cd "$(dirname "$0")/../.." && pwd)
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 not installed: skipped"; exit 0; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ab.XXXXXX")
@@ -269,4 +274,106 @@ grep -q "the head commit ${c3:0:12} failed" "$work/bad.txt.err"
 [ "$(q "SELECT count(*) FROM runs")" = $((before + 2)) ]
 [ "$(q "SELECT group_concat(status) FROM (SELECT r.status FROM ab_sessions s JOIN runs r ON r.id IN (s.base_run_id, s.head_run_id) WHERE s.id = (SELECT max(id) FROM ab_sessions) ORDER BY r.id)")" = "failed,failed" ]
 [ -z "$(ls -A "$TMPDIR")" ] || { ls -la "$TMPDIR"; exit 1; }
+
+# ---- --server ------------------------------------------------------------
+server_bin=${MEMGATE_SERVER_BIN:?}
+sdb="$work/server.db"
+server_pid=
+stop_server() {
+	[ -z "$server_pid" ] && return 0
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
+trap 'stop_server; [ -n "${MG_KEEP_TMP:-}" ] || rm -rf "$work"' EXIT
+start_server() {
+	: > "$work/server.log"
+	"$server_bin" serve --listen 127.0.0.1:0 --db "$sdb" \
+		2>> "$work/server.log" &
+	server_pid=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.log" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+	url="http://127.0.0.1:$port"
+}
+start_server
+token=$("$server_bin" token create --project acme/sizes --db "$sdb" | tail -1)
+sq() { sqlite3 "$sdb" "$1"; }
+spool="$work/spool"
+up=(--db "$db" --bench "$bench" --quiet --server "$url" --token "$token"
+	--spool "$spool")
+
+expect 0 "$work/up-aa.json" ab "${up[@]}" --base "$c1" --head "$c1" \
+	--count 4 --format json
+grep -q "uploaded to $url: A/B session [1-9]" "$work/up-aa.json.err"
+[ "$(sq "SELECT count(*) || '|' || sum(aa) FROM ab_sessions")" = "1|1" ]
+[ "$(sq "SELECT count(*) FROM noise_floors")" = 12 ]
+# The server's session pairs the runs the local store has, by key.
+[ "$(sq "SELECT r.idempotency_key FROM ab_sessions s JOIN runs r ON r.id = s.head_run_id")" = \
+  "$(q "SELECT r.idempotency_key FROM ab_sessions s JOIN runs r ON r.id = s.head_run_id ORDER BY s.id DESC LIMIT 1")" ]
+# Floors equal to the local ones, to the digit.
+[ "$(sq "SELECT group_concat(rel, ',') FROM (SELECT rel FROM noise_floors ORDER BY rel, unit)")" = \
+  "$(q "SELECT group_concat(rel, ',') FROM (SELECT f.rel FROM noise_floors f WHERE session_id = (SELECT max(id) FROM ab_sessions) ORDER BY rel, unit)")" ]
+
+expect 1 "$work/up-ab.json" ab "${up[@]}" --base "$c1" --head "$c2" \
+	--count 3 --format json
+python3 - "$url" "$token" "$c1" "$c2" "$sdb" <<'PY'
+import json, sqlite3, sys, urllib.request
+url, token, c1, c2, sdb = sys.argv[1:]
+req = urllib.request.Request(
+    f"{url}/api/v1/projects/acme%2Fsizes/compare?base={c1}&head={c2}",
+    headers={"Authorization": f"Bearer {token}"})
+v = json.load(urllib.request.urlopen(req))
+floors = dict(((n, u), rel) for n, u, rel in sqlite3.connect(sdb).execute(
+    "SELECT b.name, f.unit, f.rel FROM noise_floors f JOIN benchmarks b "
+    "ON b.id = f.benchmark_id"))
+seen = 0
+for r in v["results"]:
+    want = floors[(r["benchmark"], r["unit"])]
+    if want > 0:
+        assert abs(r["rule"]["noise_floor"] - want) < 1e-12, (r, want)
+        seen += 1
+assert seen == 4, seen  # the four ns/op pairs
+assert any("noise floors of 12" in n for n in v["notes"]), v["notes"]
+assert v["verdict"] == "regression", v["verdict"]
+PY
+
+# The server is down: the runs and then the session wait in the spool.
+stop_server
+expect 2 "$work/down.txt" ab "${up[@]}" --base "$c2" --head "$c2" --count 5
+grep -q "3 uploads were kept in '$spool'; run 'memgate push'" "$work/down.txt.err"
+[ "$(ls "$spool"/*.json | wc -l)" = 3 ]
+# The spooled session matches schema/ab.schema.json and names the runs
+# spooled with it.
+python3 - "$spool" "$src/schema/ab.schema.json" <<'PY'
+import glob, json, os, sys
+docs = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/*.json")]
+sessions = [d for d in docs if d.get("format") == "memgate-ab"]
+runs = [d for d in docs if d.get("format") == "memgate-run"]
+assert len(sessions) == 1 and len(runs) == 2, [d.get("format") for d in docs]
+s = sessions[0]
+assert {s["base_run_key"], s["head_run_key"]} == {r["idempotency_key"] for r in runs}
+assert s["aa"] is True and s["rounds"] == 5 and len(s["floors"]) == 12, s
+try:
+    from jsonschema import Draft202012Validator
+except ImportError:
+    sys.exit(0)
+Draft202012Validator(json.load(open(sys.argv[2]))).validate(s)
+PY
+start_server
+expect 0 "$work/push.txt" push --server "$url" --token "$token" \
+	--spool "$spool"
+[ "$(grep -c ': run [1-9]' "$work/push.txt")" = 2 ]
+grep -q 'sent: A/B session [1-9]' "$work/push.txt"
+[ -z "$(ls "$spool"/*.json 2>/dev/null)" ]
+[ "$(sq "SELECT count(*) || '|' || sum(aa) FROM ab_sessions")" = "3|2" ]
+# A wrong token is an error, not a reason to wait.
+expect 2 "$work/token.txt" ab --db "$db" --bench "$bench" --quiet \
+	--server "$url" --token wrong --spool "$spool" --base "$c1" \
+	--head "$c1" --count 2
+grep -q 'refused the token (401)' "$work/token.txt.err"
 echo "ab: all checks passed"

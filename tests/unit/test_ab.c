@@ -9,6 +9,7 @@
 #include <math.h>
 #include <sqlite3.h>
 
+#include "abjson.h"
 #include "compare.h"
 #include "gobench.h"
 #include "mgtest.h"
@@ -131,6 +132,10 @@ static void test_session_round_trip(void **state)
 	        count_rows(f->db, "SELECT count(*) FROM history_points"), 0);
 	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM noise_floors"),
 	                 0);
+	/* The units of each benchmark (0007), listed once. */
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM "
+	                                   "benchmark_units"),
+	                 2);
 	mg_run_release(&base);
 	mg_run_release(&head);
 }
@@ -158,8 +163,9 @@ static void test_session_all_or_nothing(void **state)
 	struct fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run base, head;
-	mg_ab_floor fl[2] = {{0, "ns/op", 5, 102, 0.04},
-	                     {1, "allocs/op", 5, 3, 0}};
+	mg_ab_floor fl[2] = {
+	        {"example.com/x", "BenchmarkHash", 2, "ns/op", 5, 102, 0.04},
+	        {"example.com/x", "BenchmarkTar/big", 0, "allocs/op", 5, 3, 0}};
 	mg_ab_session s = {5, 0, true, fl, 2};
 	int64_t before[NTABLES], now[NTABLES], ids[3];
 	int n, failures = 0;
@@ -195,9 +201,12 @@ static void test_session_refused(void **state)
 	struct fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run base, head, other;
-	mg_ab_floor bad_bench = {7, "ns/op", 5, 100, 0.1};
-	mg_ab_floor bad_rel = {0, "ns/op", 5, 100, -0.1};
-	mg_ab_floor bad_unit = {0, "ns op", 5, 100, 0.1};
+	mg_ab_floor bad_bench = {
+	        "example.com/x", "BenchmarkNone", 2, "ns/op", 5, 100, 0.1};
+	mg_ab_floor bad_rel = {
+	        "example.com/x", "BenchmarkHash", 2, "ns/op", 5, 100, -0.1};
+	mg_ab_floor bad_unit = {
+	        "example.com/x", "BenchmarkHash", 2, "ns op", 5, 100, 0.1};
 	mg_ab_session s = {5, 0, true, &bad_bench, 1};
 	int64_t ids[3];
 
@@ -206,7 +215,7 @@ static void test_session_refused(void **state)
 	make_run(&other, SHA_B, "ci", "acme/other", 100, 5);
 	assert_int_equal(mg_store_add_ab(f->st, &base, &head, &s, ids, &err),
 	                 MG_EINPUT);
-	assert_non_null(strstr(err.msg, "floors[0].bench"));
+	assert_non_null(strstr(err.msg, "floors[0].name"));
 	s.floors = &bad_rel;
 	mg_err_clear(&err);
 	assert_int_equal(mg_store_add_ab(f->st, &base, &head, &s, ids, &err),
@@ -239,8 +248,10 @@ static void add_aa(mg_store *st, const char *label, double hash_floor,
 {
 	mg_err err = MG_ERR_INIT;
 	mg_run a, b;
-	mg_ab_floor fl[2] = {{0, "ns/op", 4, 101, hash_floor},
-	                     {1, "allocs/op", 4, 3, tar_floor}};
+	mg_ab_floor fl[2] = {{"example.com/x", "BenchmarkHash", 2, "ns/op", 4,
+	                      101, hash_floor},
+	                     {"example.com/x", "BenchmarkTar/big", 0,
+	                      "allocs/op", 4, 3, tar_floor}};
 	mg_ab_session s = {4, 0, true, fl, tar_floor >= 0 ? 2 : 1};
 	int64_t ids[3];
 
@@ -437,6 +448,137 @@ static void test_add_commit(void **state)
 	mg_compare_free(c);
 }
 
+/* Runs uploaded one by one, paired afterwards by their keys. */
+static void test_link_by_keys(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_run a, b, other;
+	mg_ab_floor fl = {
+	        "example.com/x", "BenchmarkHash", 2, "ns/op", 4, 101, 0.07};
+	mg_ab_session s = {4, 0, true, &fl, 1};
+	int64_t ids[3], again[3], ra, rb;
+	bool existed = true;
+
+	make_run(&a, SHA_A, "ci", "acme/x", 100, 4);
+	make_run(&b, SHA_A, "ci", "acme/x", 100, 4);
+	make_run(&other, SHA_B, "ci", "acme/other", 100, 4);
+	assert_int_equal(mg_run_set_str(&a.idempotency_key, "key-a"), 0);
+	assert_int_equal(mg_run_set_str(&b.idempotency_key, "key-b"), 0);
+	assert_int_equal(mg_run_set_str(&other.idempotency_key, "key-o"), 0);
+	assert_int_equal(mg_store_add_run(f->st, &a, &ra, NULL, &err), 0);
+	/* The head run has not arrived: nothing is written. */
+	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-b", &s,
+	                                  ids, &existed, &err),
+	                 MG_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "head_run_key"));
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM ab_sessions"),
+	                 0);
+	assert_int_equal(mg_store_add_run(f->st, &b, &rb, NULL, &err), 0);
+	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-b", &s,
+	                                  ids, &existed, &err),
+	                 0);
+	assert_false(existed);
+	assert_true(ids[0] == ra && ids[1] == rb && ids[2] > 0);
+	assert_int_equal(count_rows(f->db,
+	                            "SELECT count(*) FROM noise_floors WHERE "
+	                            "rel = 0.07 AND n = 4"),
+	                 1);
+	/* Sent again (a retried upload): the first session, nothing new. */
+	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-b", &s,
+	                                  again, &existed, &err),
+	                 0);
+	assert_true(existed);
+	assert_int_equal(again[2], ids[2]);
+	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM noise_floors"),
+	                 1);
+	/* A key of another project is not found in this one. */
+	assert_int_equal(mg_store_add_run(f->st, &other, &ra, NULL, &err), 0);
+	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-o", &s,
+	                                  ids, &existed, &err),
+	                 MG_ENOTFOUND);
+	mg_run_release(&a);
+	mg_run_release(&b);
+	mg_run_release(&other);
+}
+
+static void test_abjson(void **state)
+{
+	mg_ab_floor fl[2] = {
+	        {"example.com/x", "BenchmarkHash", 2, "ns/op", 10, 51.25,
+	         0.031},
+	        {"", "BenchmarkTar/\"big\"", 0, "allocs/op", 10, 3, 0}};
+	mg_ab_session s = {10, 2, true, fl, 2};
+	mg_buf doc = MG_BUF_INIT(1 << 20), again = MG_BUF_INIT(1 << 20);
+	mg_err err = MG_ERR_INIT;
+	mg_abjson d;
+	static const char bad_floor[] =
+	        "{\"format\": \"memgate-ab\", \"version\": 1,\n"
+	        "\"project\": \"p\", \"idempotency_key\": \"k\",\n"
+	        "\"base_run_key\": \"b\", \"head_run_key\": \"h\",\n"
+	        "\"rounds\": 3, \"confirm_rounds\": 0, \"aa\": true,\n"
+	        "\"floors\": [\n"
+	        "  {\"package\": \"\", \"name\": \"B\", \"procs\": 0,\n"
+	        "   \"unit\": \"ns/op\", \"n\": 3, \"median\": 1,\n"
+	        "   \"noise_floor\": \"x\"}]}";
+
+	(void)state;
+	assert_int_equal(
+	        mg_abjson_write(&doc, "acme/x", "k-s", "k-b", "k-h", &s, &err),
+	        0);
+	assert_true(mg_abjson_is_session(doc.ptr, doc.len));
+	assert_false(mg_abjson_is_session("{\"format\":\"memgate-run\"", 24));
+	mg_abjson_init(&d);
+	assert_int_equal(mg_abjson_read(&d, doc.ptr, doc.len, &err), 0);
+	assert_string_equal(d.project, "acme/x");
+	assert_string_equal(d.key, "k-s");
+	assert_string_equal(d.base_key, "k-b");
+	assert_string_equal(d.head_key, "k-h");
+	assert_true(d.session.rounds == 10 && d.session.confirm_rounds == 2 &&
+	            d.session.aa);
+	assert_int_equal(d.session.nfloors, 2);
+	assert_string_equal(d.session.floors[0].package, "example.com/x");
+	assert_string_equal(d.session.floors[1].name, "BenchmarkTar/\"big\"");
+	assert_int_equal(d.session.floors[0].procs, 2);
+	assert_true(d.session.floors[0].rel == 0.031 &&
+	            d.session.floors[0].center == 51.25);
+	assert_int_equal(mg_abjson_write(&again, d.project, d.key, d.base_key,
+	                                 d.head_key, &d.session, &err),
+	                 0);
+	assert_string_equal(doc.ptr, again.ptr);
+	mg_abjson_release(&d);
+
+	/* Errors name the field and its line. */
+	mg_abjson_init(&d);
+	assert_int_equal(
+	        mg_abjson_read(&d, bad_floor, sizeof(bad_floor) - 1, &err),
+	        MG_EINPUT);
+	assert_string_equal(err.msg, "line 8: field 'floors[0].noise_floor': "
+	                             "expected a finite number");
+	mg_abjson_release(&d);
+	mg_abjson_init(&d);
+	assert_int_equal(
+	        mg_abjson_read(&d, "{\"format\": \"memgate-run\"}", 27, &err),
+	        MG_EINPUT);
+	assert_non_null(strstr(err.msg, "field 'format'"));
+	mg_abjson_release(&d);
+	mg_abjson_init(&d);
+	assert_int_equal(mg_abjson_read(&d, "[1, 2", 5, &err), MG_EINPUT);
+	assert_non_null(strstr(err.msg, "not valid JSON"));
+	mg_abjson_release(&d);
+	/* The writer refuses what the reader would. */
+	fl[0].rel = NAN;
+	assert_int_equal(
+	        mg_abjson_write(&doc, "acme/x", "k-s", "k-b", "k-h", &s, &err),
+	        MG_EINPUT);
+	fl[0].rel = 0.5;
+	assert_int_equal(
+	        mg_abjson_write(&doc, "acme/x", "k s", "k-b", "k-h", &s, &err),
+	        MG_EINPUT);
+	mg_buf_release(&doc);
+	mg_buf_release(&again);
+}
+
 /*
  * 1..10 against itself: the 100 differences y_j - x_i are d = -9..9,
  * each 10 - |d| times. For 10 vs 10 the two-sided 5% critical value of
@@ -533,6 +675,9 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_add_commit, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_link_by_keys, setup,
+	                                        teardown),
+	        cmocka_unit_test(test_abjson),
 	        cmocka_unit_test(test_noise_floor_statistic),
 	        cmocka_unit_test(test_bench_regex),
 	};
