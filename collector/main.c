@@ -59,7 +59,7 @@ int cmd_version(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("memgate %s\n", mg_version());
-	if (mg_version_libs(&libs) == 0)
+	if (mg_version_libs(&libs) == 0 && mg_version_libgit2(&libs) == 0)
 		fputs(libs.ptr, stdout);
 	mg_buf_release(&libs);
 	return MG_EXIT_OK;

@@ -47,20 +47,6 @@ static int add_runs(mg_compare *c, mg_store *st, enum mg_compare_side side,
 	return error;
 }
 
-/* Mark a side failed: a stand-in failed run carries the run id. */
-static int add_failed(mg_compare *c, enum mg_compare_side side, int64_t id,
-                      mg_err *err)
-{
-	mg_run run;
-	int error;
-
-	mg_run_init(&run);
-	run.status = MG_RUN_FAILED;
-	error = mg_compare_add_run(c, side, &run, id, err);
-	mg_run_release(&run);
-	return error;
-}
-
 static int set_side(mg_compare *c, enum mg_compare_side side, const char *sha,
                     const char *ref, mg_err *err)
 {
@@ -105,43 +91,6 @@ static int resolve_branch(mg_git *g, mg_oid_hex out, const char *ref,
 	return error;
 }
 
-struct floor_ctx {
-	mg_compare *c;
-	mg_err *err;
-	size_t same, other; /* floors from the head's environment, others */
-};
-
-static int add_floor(void *ctx, const char *package, const char *name,
-                     int procs, const char *unit, double rel, bool same_env)
-{
-	struct floor_ctx *fc = ctx;
-
-	if (same_env)
-		fc->same++;
-	else
-		fc->other++;
-	return mg_compare_set_noise_floor(fc->c, package, name, procs, unit,
-	                                  rel, fc->err);
-}
-
-int mg_compare_load_floors(mg_compare *c, mg_store *st, const char *project,
-                           const mg_env *env, mg_err *err)
-{
-	struct floor_ctx fc = {c, err, 0, 0};
-	int error;
-
-	error = mg_store_noise_floors(st, project, env, add_floor, &fc, err);
-	if (error < 0 || fc.same + fc.other == 0)
-		return error;
-	return mg_compare_add_note(c, err,
-	                           "noise floors of %zu benchmark/unit pairs "
-	                           "from A/A runs (memgate ab)%s",
-	                           fc.same + fc.other,
-	                           fc.other ? ", some measured on another "
-	                                      "runner environment"
-	                                    : "");
-}
-
 /* Head: the successful runs of the head commit, newest first. */
 static int load_head(mg_compare *c, mg_store *st, const char *project,
                      const char *sha, size_t max_runs, char fp[65], mg_err *err)
@@ -181,7 +130,8 @@ static int load_head(mg_compare *c, mg_store *st, const char *project,
 				break;
 			}
 	} else if (nfailed) {
-		error = add_failed(c, MG_COMPARE_HEAD, f.runs[0].id, err);
+		error = mg_compare__add_failed(c, MG_COMPARE_HEAD, f.runs[0].id,
+		                               err);
 		if (error == 0)
 			error = mg_compare_add_note(
 			        c, err,
@@ -315,8 +265,9 @@ static int load_base(mg_compare *c, mg_store *st, mg_git *g,
 		if (k == 0) {
 			if (src->base && cur.nruns) {
 				/* An explicit base that failed: say so. */
-				error = add_failed(c, MG_COMPARE_BASE,
-				                   cur.runs[0].id, err);
+				error = mg_compare__add_failed(
+				        c, MG_COMPARE_BASE, cur.runs[0].id,
+				        err);
 				if (error == 0)
 					error = set_side(c, MG_COMPARE_BASE,
 					                 list[i], ref, err);
@@ -417,47 +368,5 @@ int mg_compare_load(mg_compare *c, mg_store *st, mg_git *g,
 		error = load_head(c, st, src->project, head, max_runs, fp, err);
 	if (error == 0)
 		error = load_base(c, st, g, src, head, fp, max_runs, err);
-	return error;
-}
-
-int mg_compare_add_commit(mg_compare *c, mg_store *st,
-                          enum mg_compare_side side, const char *project,
-                          const char *sha, size_t max_runs, size_t *n_ok,
-                          mg_err *err)
-{
-	mg_compare_side_info info = {NULL, sha, NULL};
-	mg_commit_run *runs = NULL;
-	size_t nruns = 0, i, added = 0;
-	char label[16];
-	int error;
-
-	snprintf(label, sizeof(label), "%.12s", sha);
-	info.label = label;
-	error = mg_compare_set_side(c, side, &info, err);
-	if (error == 0)
-		error = mg_store_commit_runs(st, project, sha, &runs, &nruns,
-		                             err);
-	for (i = 0; error == 0 && i < nruns && added < max_runs; i++) {
-		mg_run run;
-
-		if (runs[i].status != MG_RUN_OK)
-			continue;
-		mg_run_init(&run);
-		error = mg_store_get_run(st, runs[i].id, &run, err);
-		if (error == 0)
-			error = mg_compare_add_run(c, side, &run, runs[i].id,
-			                           err);
-		if (error == 0 && added++ == 0 && side == MG_COMPARE_HEAD)
-			error = mg_compare_load_floors(c, st, project, &run.env,
-			                               err);
-		mg_run_release(&run);
-	}
-	if (error == 0 && added == 0 && nruns > 0)
-		error = add_failed(c, side, runs[0].id, err);
-	else if (error == 0 && nruns == 0)
-		mg_compare_set_missing(c, side);
-	mg_commit_run_free(runs, nruns);
-	if (n_ok)
-		*n_ok = added;
 	return error;
 }

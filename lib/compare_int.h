@@ -144,4 +144,8 @@ int mg_compare__shortest(mg_buf *out, double v);
 /* Short label of a side for summaries: label, else "base"/"head". */
 const char *mg_compare__side_name(const mg_compare *c, enum mg_compare_side s);
 
+/* Mark a side failed: a stand-in failed run carries the run id. */
+int mg_compare__add_failed(mg_compare *c, enum mg_compare_side side, int64_t id,
+                           mg_err *err);
+
 #endif

@@ -4,7 +4,6 @@
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <git2.h>
 #include <openssl/crypto.h>
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
@@ -19,20 +18,16 @@ const char *mg_version(void)
 
 int mg_version_libs(mg_buf *out)
 {
-	int major = 0, minor = 0, rev = 0;
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
 
-	git_libgit2_version(&major, &minor, &rev);
 	return mg_buf_printf(out,
 	                     "SQLite %s\n"
-	                     "libgit2 %d.%d.%d\n"
 	                     "libcurl %s\n"
 	                     "zlib %s\n"
 	                     "cJSON %s\n"
 	                     "protobuf-c %s\n"
 	                     "%s\n",
-	                     sqlite3_libversion(), major, minor, rev,
-	                     cv->version, zlibVersion(), cJSON_Version(),
-	                     protobuf_c_version(),
+	                     sqlite3_libversion(), cv->version, zlibVersion(),
+	                     cJSON_Version(), protobuf_c_version(),
 	                     OpenSSL_version(OPENSSL_VERSION));
 }

@@ -10,9 +10,15 @@
 const char *mg_version(void);
 
 /*
- * Append "name version" lines for the linked libraries (SQLite, libgit2,
- * libcurl, zlib, cJSON, protobuf-c, OpenSSL) to out.
+ * Append "name version" lines for the linked libraries (SQLite, libcurl,
+ * zlib, cJSON, protobuf-c, OpenSSL) to out.
  */
 int mg_version_libs(mg_buf *out);
+
+/*
+ * Append "libgit2 X.Y.Z": apart, so that a program without git (the
+ * server) does not load libgit2 and its dependencies for a version line.
+ */
+int mg_version_libgit2(mg_buf *out);
 
 #endif
