@@ -24,7 +24,6 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
                    mg_err *err)
 {
 	unsigned flags = cfg->sync == MG_CFG_SYNC_FULL ? MG_STORE_SYNC_FULL : 0;
-	size_t i;
 	int error;
 
 	memset(db, 0, sizeof(*db));
@@ -54,14 +53,12 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 * up as a 503, not as a request stuck for 30 s.
 	 */
 	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
-	for (i = 0; i < nreaders; i++) {
-		error = mg_store_open(&db->readers[i], cfg->db,
-		                      MG_STORE_READONLY, err);
-		if (error < 0)
-			goto fail;
-		db->nreaders++;
-		db->idle[db->nidle++] = db->readers[i];
-	}
+	/*
+	 * Readers open on first need (mg_srv_db_reader): each costs a few
+	 * hundred KiB of schema and cache, which an idle server (or one
+	 * that only ingests) does not need to hold.
+	 */
+	db->max_readers = nreaders;
 	return 0;
 
 fail:
@@ -95,6 +92,17 @@ int mg_srv_db_reader(mg_srv_db *db, mg_store **out, mg_err *err)
 
 	deadline_after(&deadline, MG_SRV_READER_WAIT_MS);
 	pthread_mutex_lock(&db->pool_lock);
+	if (db->nidle == 0 && db->nreaders < db->max_readers) {
+		mg_store *st = NULL;
+
+		/* Under the lock: rare (at most max_readers times), quick. */
+		rc = mg_store_open(&st, db->path, MG_STORE_READONLY, err);
+		if (rc == 0)
+			db->readers[db->nreaders++] = st;
+		pthread_mutex_unlock(&db->pool_lock);
+		*out = st;
+		return rc;
+	}
 	while (db->nidle == 0 && rc == 0)
 		rc = pthread_cond_timedwait(&db->pool_cond, &db->pool_lock,
 		                            &deadline);

@@ -36,7 +36,8 @@ typedef struct mg_srv_db {
 	int64_t write_timeout_ms;   /* longest wait (cfg) */
 	mg_store **readers;         /* all read connections */
 	mg_store **idle;            /* stack of readers not in use */
-	size_t nreaders, nidle;
+	size_t nreaders, nidle;     /* readers opened, not in use */
+	size_t max_readers;         /* opened on first need, up to this */
 	pthread_mutex_t pool_lock;
 	pthread_cond_t pool_cond;
 	bool locks_ready; /* the mutexes above were initialised */
@@ -57,8 +58,8 @@ typedef struct mg_srv {
 } mg_srv;
 
 /*
- * Open the writer (migrating the schema, synchronous per cfg->sync) and
- * nreaders read-only connections.
+ * Open the writer (migrating the schema, synchronous per cfg->sync); up
+ * to nreaders read-only connections open when requests first need them.
  */
 int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
                    mg_err *err);
