@@ -317,6 +317,7 @@ static int run_round(struct ab *a, struct side *sd, const char *cmd, bool first,
                      bool confirming, mg_err *err)
 {
 	mg_measure_opts mo = a->mo;
+	char *prof_cmd = NULL;
 	mg_run r;
 	int64_t max_seq;
 	int error;
@@ -326,7 +327,15 @@ static int run_round(struct ab *a, struct side *sd, const char *cmd, bool first,
 	mo.bench_cmd = cmd;
 	mo.go_profiles = a->mo.go_profiles && first;
 	mo.nprofiles = first ? a->mo.nprofiles : 0;
+	if (mo.go_profiles && a->bench_tmpl == NULL) {
+		/* One package per go test: the package list must go. */
+		prof_cmd = round_cmd(a, NULL, NULL, true);
+		if (prof_cmd == NULL)
+			return mg_err_set(err, MG_ENOMEM, "out of memory");
+		mo.bench_cmd = prof_cmd;
+	}
 	error = mg_measure(&r, sd->dir.ptr, &mo, err);
+	free(prof_cmd);
 	if (error < 0)
 		goto cleanup;
 	sd->run.wall_ns += r.wall_ns;
@@ -957,7 +966,7 @@ static int run_ab(struct ab *a, int *status, mg_err *err)
 	if (error < 0)
 		return error;
 	a->aa = strcmp(a->side[BASE].sha, a->side[HEAD].sha) == 0;
-	cmd = round_cmd(a, NULL, NULL, true);
+	cmd = round_cmd(a, NULL, NULL, false);
 	if (cmd == NULL)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	if (!side_failed(a))

@@ -10,7 +10,8 @@
 #     allocs/op and B/op; n rounds of interleaved runs (base, head, head,
 #     base, ... in the log), both runs and the session stored, no branch
 #     (no history points), the user's work tree and TMPDIR untouched;
-#   - --confirm with the default go test command: only the flagged
+#   - --confirm and --go-profiles with the default go test command:
+#     profiles of both packages from the first round; only the flagged
 #     benchmark runs again (the -bench pattern is anchored per level, the
 #     package list is its package): Sizes/large gets rounds + confirm
 #     samples, Sizes/small, Hash and Util only rounds;
@@ -185,7 +186,7 @@ grep -o 'round [0-9]/4: [a-z]*' "$work/ab.json.err" | tr '\n' ' ' \
 # The default command this time (GOFLAGS fixes -benchtime for go test).
 GOFLAGS="-mod=mod -benchtime=2000x" \
 expect 1 "$work/cf.md" ab --db "$db" --base "$c1" --head "$c2" --count 3 \
-	--confirm --confirm-count 2 --format markdown
+	--confirm --confirm-count 2 --format markdown --go-profiles
 grep -q 'confirming 1 benchmark with 2 more rounds' "$work/cf.md.err"
 # The pattern: one anchored, escaped group per level; only its package.
 grep -qF -- "-bench='^(?:BenchmarkSizes)\$/^(?:large)\$' -benchmem -count=1 'example.com/sizes'" "$work/cf.md.err"
@@ -202,6 +203,8 @@ n_of() { # $1: run column, $2: benchmark name
 	q "SELECT count(*) FROM samples x JOIN benchmarks b ON b.id = x.benchmark_id JOIN ab_sessions a ON x.run_id = a.$1 WHERE a.id = $s AND b.name = '$2' AND x.unit = 'allocs/op'"
 }
 for side in base_run_id head_run_id; do
+	# --go-profiles: heap and CPU profiles of both packages, first round.
+	[ "$(q "SELECT count(*) || '|' || count(DISTINCT package) FROM profiles p JOIN ab_sessions a ON p.run_id = a.$side WHERE a.id = $s")" = "4|2" ]
 	[ "$(n_of $side BenchmarkSizes/large)" = 5 ]
 	[ "$(n_of $side BenchmarkSizes/small)" = 3 ]
 	[ "$(n_of $side BenchmarkHash)" = 3 ]
