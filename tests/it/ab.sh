@@ -231,9 +231,11 @@ for (name, unit), f in fl.items():
     assert f["n"] == 6 and len(x) == 6 and len(y) == 6, (f, x, y)
     # The median reported is the pooled one.
     assert f["median"] == statistics.median(x + y), (f, x, y)
-    if unit in ("allocs/op", "B/op"):
-        # Constant on both sides: no noise at all.
-        assert len(set(x + y)) == 1 and f["noise_floor"] == 0, f
+    if len(set(x + y)) == 1:
+        # Constant on both sides (allocs/op and B/op usually are): no
+        # noise at all. Not always: a one-off allocation in one process
+        # shows in its B/op (4097 instead of 4096).
+        assert f["noise_floor"] == 0, f
     else:
         # The floor is an interval bound: at least the Hodges-Lehmann
         # shift itself (the median of the pairwise differences).
