@@ -45,7 +45,7 @@
 #define MAX_CONFIRM 500
 
 static const char usage_text[] =
-        "usage: memgate ab --base REF --head REF [options]\n\n"
+        "usage: memgate ab --base REF [--head REF] [options]\n\n"
         "Checks out and builds both commits in temporary work trees, then "
         "runs\ntheir benchmarks interleaved on this machine, one repetition "
         "per round\n(base, head, head, base, ...), stores both runs with "
@@ -1095,6 +1095,7 @@ int cmd_ab(int argc, char **argv)
 	}
 	if (help) {
 		fputs(usage_text, stdout);
+		fputs("The verdict:\n", stdout);
 		fputs(mg_verdict_opts_usage, stdout);
 		fputs(usage_tail, stdout);
 		status = MG_EXIT_OK;
