@@ -580,12 +580,11 @@ static int confirm_rounds(struct ab *a, mg_err *err)
 		error = mg_err_set(err, MG_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	if (!a->quiet)
-		fprintf(stderr,
-		        "memgate: confirming %zu benchmark%s with %lld more "
-		        "rounds: %s\n",
-		        a->nflagged, a->nflagged == 1 ? "" : "s",
-		        a->confirm_rounds, cmd);
+	fprintf(stderr,
+	        "memgate: confirming %zu benchmark%s with %lld more "
+	        "rounds: %s\n",
+	        a->nflagged, a->nflagged == 1 ? "" : "s", a->confirm_rounds,
+	        cmd);
 	error = run_rounds(a, a->confirm_rounds, cmd, true, err);
 	if (error == 0) {
 		a->confirm_done = a->confirm_rounds;

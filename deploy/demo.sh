@@ -192,6 +192,29 @@ for b in BenchmarkHashFile BenchmarkPackTar; do
 	echo
 done
 
+echo "== 6. memgate ab: the regressing pull request again, both commits built"
+echo "   and run interleaved on this machine; --confirm re-runs what regressed"
+ab_bench="go test -run='^\$' -bench={bench} -benchmem -count=1 -benchtime=$benchtime"
+echo "\$ memgate ab --base ${c_improve:0:7} --head ${c_regress:0:7} --count $count --confirm \\"
+echo "      --bench \"$ab_bench\" --server $url --format json"
+ab_rc=0
+(cd "$repo" && "$memgate" ab --db "$dir/memgate.db" --project "$project" \
+	--base "$c_improve" --head "$c_regress" --count "$count" --confirm \
+	--bench "$ab_bench" --quiet --server "$url" --token "$token" \
+	--format json) > "$dir/ab.json" 2> "$dir/ab.log" || ab_rc=$?
+[ "$ab_rc" -le 1 ] || { cat "$dir/ab.log" >&2; die "memgate ab failed (exit $ab_rc)"; }
+grep -E "confirming|uploaded" "$dir/ab.log" | sed 's/^/   /'
+python3 - "$dir/ab.json" <<'PY' || true
+import json, sys
+v = json.load(open(sys.argv[1]))
+print("   verdict: " + v["summary"])
+for r in v["results"]:
+    if r["verdict"] == "regression":
+        print("   %-28s %-10s n=%d+%d  %s -> %s" % (r["benchmark"], r["unit"],
+              r["base"]["n"], r["head"]["n"], r["base"]["median"], r["head"]["median"]))
+PY
+echo
+
 elapsed=$(($(date +%s) - started))
 if [ "$stop" -eq 1 ]; then
 	kill "$server_pid" 2>/dev/null || true
