@@ -114,9 +114,17 @@ grep -Eq "^  ${improve:0:12} .*'pack: reuse one copy buffer for all files of a c
 	"$work/out.txt" || fail "PackTar change point"
 [ "$(grep -c '^\* ' "$work/out.txt")" -eq 2 ] || fail "want 2 marked rows"
 
-# Every commit is in the local store and on the server.
+# Every commit is in the local store and on the server, with the two
+# runs of step 6 (memgate ab) and their session.
 for db in memgate.db server.db; do
-	n=$(sqlite3 -batch -noheader "$d/$db" "SELECT count(*) FROM runs WHERE status = 'ok'")
-	[ "$n" -eq 8 ] || fail "$db: $n ok runs, want 8"
+	n=$(sqlite3 -batch -noheader "$d/$db" "SELECT count(*) FROM runs WHERE status = 'ok' AND branch = 'main'")
+	[ "$n" -eq 8 ] || fail "$db: $n ok runs on main, want 8"
+	n=$(sqlite3 -batch -noheader "$d/$db" "SELECT count(*) FROM ab_sessions s JOIN runs r ON r.id = s.head_run_id JOIN commits c ON c.id = r.commit_id WHERE c.sha = '$regress' AND s.confirm_rounds > 0")
+	[ "$n" -eq 1 ] || fail "$db: $n confirmed A/B sessions of the regression, want 1"
 done
+# Step 6 confirms the regression in HashFile alone.
+grep "confirming 1 benchmark with [0-9]* more rounds: " "$work/out.txt" |
+	grep -qF -- "-bench='^(?:BenchmarkHashFile)\$'" || fail "ab --confirm pattern"
+grep -Eq "^   BenchmarkHashFile +allocs/op +n=[0-9]+\+[0-9]+ +5 -> 7$" \
+	"$work/out.txt" || fail "ab: allocs/op 5 -> 7"
 echo "demo: ok"
