@@ -161,3 +161,24 @@ void mg_cli_signals_restore(const mg_cli_signals *saved)
 	sigaction(SIGINT, &saved->old_int, NULL);
 	sigaction(SIGTERM, &saved->old_term, NULL);
 }
+
+int mg_cli_open_upload(mg_upload **out, const char *server, const char *token,
+                       const char **spool, char **spool_owned, mg_err *err)
+{
+	int error;
+
+	if (token == NULL || token[0] == '\0')
+		return mg_err_set(err, MG_EINPUT,
+		                  "--server needs a token: set MEMGATE_TOKEN "
+		                  "or pass --token");
+	if (*spool == NULL) {
+		error = mg_spool_default_dir(spool_owned, err);
+		if (error < 0)
+			return error;
+		*spool = *spool_owned;
+	}
+	error = mg_upload_new(out, server, token, err);
+	if (error == 0)
+		mg_upload_retry(*out)->cancel = &mg_cli_interrupted;
+	return error;
+}

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "err.h"
+#include "upload.h"
 
 enum mg_exit {
 	MG_EXIT_OK = 0,         /* success, no regression */
@@ -59,6 +60,14 @@ typedef struct mg_cli_signals {
 extern volatile sig_atomic_t mg_cli_interrupted;
 void mg_cli_signals_catch(mg_cli_signals *saved);
 void mg_cli_signals_restore(const mg_cli_signals *saved);
+
+/*
+ * --server: the uploader for `server` with `token` (refused when missing,
+ * before anything is measured), the spool (*spool, or the default, then
+ * owned by *spool_owned), and retries that stop waiting on Ctrl-C.
+ */
+int mg_cli_open_upload(mg_upload **out, const char *server, const char *token,
+                       const char **spool, char **spool_owned, mg_err *err);
 
 /* Subcommands (cmd_<verb>.c). */
 int cmd_version(int argc, char **argv);

@@ -820,8 +820,6 @@ static int print_floors(const struct ab *a, const mg_ab_floor *fl, size_t n,
 /* --server: where uploads go and wait. */
 static int open_upload(struct ab *a, mg_err *err)
 {
-	int error;
-
 	if (a->server == NULL && getenv("MEMGATE_SERVER") &&
 	    getenv("MEMGATE_SERVER")[0])
 		a->server = getenv("MEMGATE_SERVER");
@@ -829,20 +827,8 @@ static int open_upload(struct ab *a, mg_err *err)
 		return 0;
 	if (a->token == NULL)
 		a->token = getenv("MEMGATE_TOKEN");
-	if (a->token == NULL || a->token[0] == '\0')
-		return mg_err_set(err, MG_EINPUT,
-		                  "--server needs a token: set MEMGATE_TOKEN "
-		                  "or pass --token");
-	if (a->spool == NULL) {
-		error = mg_spool_default_dir(&a->spool_owned, err);
-		if (error < 0)
-			return error;
-		a->spool = a->spool_owned;
-	}
-	error = mg_upload_new(&a->upload, a->server, a->token, err);
-	if (error == 0)
-		mg_upload_retry(a->upload)->cancel = &mg_cli_interrupted;
-	return error;
+	return mg_cli_open_upload(&a->upload, a->server, a->token, &a->spool,
+	                          &a->spool_owned, err);
 }
 
 /* Project, database and repository: flags first, then git. */

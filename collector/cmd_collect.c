@@ -216,30 +216,6 @@ static void report_run(struct collect *c, const mg_run *run, int64_t id,
 }
 
 /*
- * --server: the uploader, with the token checked before anything is
- * measured, and retries that stop waiting on Ctrl-C.
- */
-static int open_upload(struct collect *c, mg_err *err)
-{
-	int error;
-
-	if (c->token == NULL || c->token[0] == '\0')
-		return mg_err_set(err, MG_EINPUT,
-		                  "--server needs a token: set MEMGATE_TOKEN "
-		                  "or pass --token");
-	if (c->spool == NULL) {
-		error = mg_spool_default_dir(&c->spool_owned, err);
-		if (error < 0)
-			return error;
-		c->spool = c->spool_owned;
-	}
-	error = mg_upload_new(&c->upload, c->server, c->token, err);
-	if (error == 0)
-		mg_upload_retry(c->upload)->cancel = &mg_cli_interrupted;
-	return error;
-}
-
-/*
  * Say what became of an upload (error: mg_upload_run's result). A run
  * spooled because the server was unreachable lets a backfill go on; a
  * wrong token or a rejected run stops it with the error.
@@ -631,7 +607,8 @@ static int resolve_context(struct collect *c, mg_err *err)
 			return error;
 	}
 	if (c->server) {
-		error = open_upload(c, err);
+		error = mg_cli_open_upload(&c->upload, c->server, c->token,
+		                           &c->spool, &c->spool_owned, err);
 		if (error < 0 || c->db_path == NULL)
 			return error;
 	} else if (c->db_path == NULL) {
