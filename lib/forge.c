@@ -888,3 +888,82 @@ int mg_forge__send(mg_forge_http *h, mg_forge_result *res, mg_httpc_resp *resp,
 	                  "%s: %s: %ld %s", mg_forge_kind_name(h->kind), at,
 	                  resp->status, res->message);
 }
+
+int mg_forge__find_marked(const mg_forge_find *f, mg_forge_result *res,
+                          int64_t *id, mg_err *err)
+{
+	mg_httpc_resp resp;
+	char *url = mg_strdup(f->url), *next = NULL;
+	size_t blen = strlen(f->base);
+	cJSON *root = NULL;
+	const cJSON *it, *body, *iid;
+	mg_forge_call call = {.method = "GET", .max_response = f->max_response};
+	int page, error = 0;
+
+	*id = 0;
+	mg_httpc_resp_init(&resp);
+	if (url == NULL)
+		return mg_forge__fail(res, MG_FORGE_RETRY, MG_ENOMEM, err,
+		                      "out of memory");
+	for (page = 1;; page++) {
+		if (page > f->max_pages) {
+			error = mg_forge__fail(
+			        res, MG_FORGE_PERMANENT, MG_ELIMIT, err,
+			        "%s: more than %d pages of %ss, memgate's %s "
+			        "not found",
+			        f->where, f->max_pages, f->item, f->item);
+			break;
+		}
+		call.url = url;
+		error = f->send(f->ctx, res, &resp, &call, err);
+		if (error < 0)
+			break;
+		cJSON_Delete(root);
+		root = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
+		if (!cJSON_IsArray(root)) {
+			error = mg_forge__fail(res, MG_FORGE_PERMANENT,
+			                       MG_EUPSTREAM, err,
+			                       "%s: %s page %d is not a JSON "
+			                       "array",
+			                       f->where, f->item, page);
+			break;
+		}
+		cJSON_ArrayForEach(it, root)
+		{
+			body = cJSON_GetObjectItemCaseSensitive(it, "body");
+			iid = cJSON_GetObjectItemCaseSensitive(it, "id");
+			if (cJSON_IsString(body) && cJSON_IsNumber(iid) &&
+			    iid->valuedouble > 0 &&
+			    !(f->skip_system &&
+			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			              it, "system"))) &&
+			    mg_forge__has_marker(body->valuestring,
+			                         f->marker)) {
+				*id = (int64_t)iid->valuedouble;
+				goto done;
+			}
+		}
+		error = mg_forge_link_next(
+		        &next, mg_httpc_resp_header(&resp, "link"), err);
+		if (error < 0 || next == NULL)
+			break;
+		/* The token must not travel to another host. */
+		if (strncmp(next, f->base, blen) != 0 || next[blen] != '/') {
+			error = mg_forge__fail(res, MG_FORGE_PERMANENT,
+			                       MG_EUPSTREAM, err,
+			                       "%s: next page link leaves the "
+			                       "API base URL",
+			                       f->where);
+			break;
+		}
+		free(url);
+		url = next;
+		next = NULL;
+	}
+done:
+	cJSON_Delete(root);
+	free(url);
+	free(next);
+	mg_httpc_resp_release(&resp);
+	return error;
+}

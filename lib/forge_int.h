@@ -107,4 +107,32 @@ int64_t mg_forge__answer_id(const mg_httpc_resp *resp);
 bool mg_forge__retry_wait(const mg_forge_http *h, const mg_forge_result *res,
                           int round, int attempts, int64_t *wait);
 
+/* Sends one call the forge's way (its authentication headers). */
+typedef int (*mg_forge_send_fn)(void *ctx, mg_forge_result *res,
+                                mg_httpc_resp *resp, const mg_forge_call *call,
+                                mg_err *err);
+
+/* A paginated list of comments (GitHub) or notes (GitLab) to search. */
+typedef struct mg_forge_find {
+	mg_forge_send_fn send;
+	void *ctx;
+	const char *base;    /* the API base: next-page links stay below it */
+	const char *url;     /* the first page */
+	int max_pages;       /* pages read at most */
+	size_t max_response; /* bytes of one page */
+	const char *marker;
+	bool skip_system;  /* ignore items with "system": true (GitLab) */
+	const char *where; /* for messages: "github: acme/x#12" */
+	const char *item;  /* "comment" or "note" */
+} mg_forge_find;
+
+/*
+ * Walk the pages (following Link: rel="next") until an item whose body
+ * starts with the marker; *id gets its id, 0 when none has it. Errors as
+ * mg_forge__send, or MG_ELIMIT / MG_EUPSTREAM (not an array, a next link
+ * leaving the base) with res PERMANENT.
+ */
+int mg_forge__find_marked(const mg_forge_find *f, mg_forge_result *res,
+                          int64_t *id, mg_err *err);
+
 #endif

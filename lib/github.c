@@ -631,6 +631,19 @@ int mg_github_comment_body(mg_buf *out, const char *marker, const char *body,
 	return 0;
 }
 
+struct gh_send_ctx {
+	mg_github *gh;
+	const mg_github_repo *repo;
+};
+
+static int gh_send_cb(void *ctx, mg_forge_result *res, mg_httpc_resp *resp,
+                      const mg_forge_call *call, mg_err *err)
+{
+	struct gh_send_ctx *c = ctx;
+
+	return gh_send(c->gh, res, resp, c->repo, *call, err);
+}
+
 /*
  * Walk the comment pages of PR number until one starts with marker; *id
  * gets its id, or 0 when no page has it.
@@ -639,88 +652,29 @@ static int find_comment(mg_github *gh, mg_forge_result *res,
                         const mg_github_repo *repo, int64_t number,
                         const char *marker, int64_t *id, mg_err *err)
 {
-	mg_buf first = MG_BUF_INIT(MG_FORGE_MAX_BASE_URL + 512);
-	mg_httpc_resp resp;
-	char *url = NULL, *next = NULL;
-	size_t blen = strlen(gh->h.base);
-	cJSON *root = NULL;
-	const cJSON *c, *body, *cid;
-	int page, error;
+	mg_buf url = MG_BUF_INIT(MG_FORGE_MAX_BASE_URL + 512);
+	char where[256];
+	struct gh_send_ctx ctx = {gh, repo};
+	mg_forge_find f = {.send = gh_send_cb,
+	                   .ctx = &ctx,
+	                   .base = gh->h.base,
+	                   .max_pages = MG_GITHUB_MAX_PAGES,
+	                   .max_response = MG_GITHUB_LIST_RESPONSE_MAX,
+	                   .marker = marker,
+	                   .where = where,
+	                   .item = "comment"};
+	int error;
 
-	*id = 0;
-	mg_httpc_resp_init(&resp);
-	if (mg_buf_printf(&first,
-	                  "%s/repos/%s/issues/%lld/comments?per_page=%d",
+	snprintf(where, sizeof(where), "github: %.200s#%lld", repo->full_name,
+	         (long long)number);
+	if (mg_buf_printf(&url, "%s/repos/%s/issues/%lld/comments?per_page=%d",
 	                  gh->h.base, repo->full_name, (long long)number,
-	                  MG_GITHUB_PER_PAGE) < 0) {
-		error = mg_forge__fail(res, MG_FORGE_RETRY, MG_ENOMEM, err,
-		                       "out of memory");
-		goto cleanup;
-	}
-	url = mg_buf_detach(&first);
-	for (page = 1;; page++) {
-		if (page > MG_GITHUB_MAX_PAGES) {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_ELIMIT, err,
-			        "github: %s#%lld: more than %d pages of "
-			        "comments, memgate's comment not found",
-			        repo->full_name, (long long)number,
-			        MG_GITHUB_MAX_PAGES);
-			goto cleanup;
-		}
-		error = gh_send(
-		        gh, res, &resp, repo,
-		        (mg_forge_call){.method = "GET",
-		                        .url = url,
-		                        .max_response =
-		                                MG_GITHUB_LIST_RESPONSE_MAX},
-		        err);
-		if (error < 0)
-			goto cleanup;
-		cJSON_Delete(root);
-		root = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-		if (!cJSON_IsArray(root)) {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_EUPSTREAM, err,
-			        "github: %s#%lld: comment page %d "
-			        "is not a JSON array",
-			        repo->full_name, (long long)number, page);
-			goto cleanup;
-		}
-		cJSON_ArrayForEach(c, root)
-		{
-			body = cJSON_GetObjectItemCaseSensitive(c, "body");
-			cid = cJSON_GetObjectItemCaseSensitive(c, "id");
-			if (cJSON_IsString(body) && cJSON_IsNumber(cid) &&
-			    cid->valuedouble > 0 &&
-			    mg_forge__has_marker(body->valuestring, marker)) {
-				*id = (int64_t)cid->valuedouble;
-				goto cleanup;
-			}
-		}
-		error = mg_forge_link_next(
-		        &next, mg_httpc_resp_header(&resp, "link"), err);
-		if (error < 0 || next == NULL)
-			goto cleanup;
-		/* The token must not travel to another host. */
-		if (strncmp(next, gh->h.base, blen) != 0 || next[blen] != '/') {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_EUPSTREAM, err,
-			        "github: %s#%lld: next page link "
-			        "leaves the API base URL",
-			        repo->full_name, (long long)number);
-			goto cleanup;
-		}
-		free(url);
-		url = next;
-		next = NULL;
-	}
-cleanup:
-	cJSON_Delete(root);
-	free(url);
-	free(next);
-	mg_buf_release(&first);
-	mg_httpc_resp_release(&resp);
+	                  MG_GITHUB_PER_PAGE) < 0)
+		return mg_forge__fail(res, MG_FORGE_RETRY, MG_ENOMEM, err,
+		                      "out of memory");
+	f.url = url.ptr;
+	error = mg_forge__find_marked(&f, res, id, err);
+	mg_buf_release(&url);
 	return error;
 }
 

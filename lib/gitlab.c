@@ -187,92 +187,43 @@ cleanup:
 	return error;
 }
 
+static int gl_send_cb(void *ctx, mg_forge_result *res, mg_httpc_resp *resp,
+                      const mg_forge_call *call, mg_err *err)
+{
+	return gl_send(ctx, res, resp, *call, err);
+}
+
 /* The id of the first non-system note starting with marker, or 0. */
 static int find_note(mg_gitlab *gl, mg_forge_result *res, const char *project,
                      int64_t iid, const char *marker, int64_t *id, mg_err *err)
 {
-	mg_buf first = MG_BUF_INIT(MG_FORGE_MAX_BASE_URL + 4 * 1024);
-	mg_httpc_resp resp;
-	char *url = NULL, *next = NULL;
-	size_t blen = strlen(gl->h.base);
-	cJSON *root = NULL;
-	const cJSON *n, *body, *nid, *sys;
-	int page, error;
+	mg_buf url = MG_BUF_INIT(MG_FORGE_MAX_BASE_URL + 4 * 1024);
+	char where[256];
+	mg_forge_find f = {.send = gl_send_cb,
+	                   .ctx = gl,
+	                   .base = gl->h.base,
+	                   .max_pages = MG_GITLAB_MAX_PAGES,
+	                   .max_response = MG_GITLAB_LIST_RESPONSE_MAX,
+	                   .marker = marker,
+	                   .skip_system = true,
+	                   .where = where,
+	                   .item = "note"};
+	int error;
 
-	*id = 0;
-	mg_httpc_resp_init(&resp);
-	if (project_url(gl, &first, project) < 0 ||
-	    mg_buf_printf(&first,
+	snprintf(where, sizeof(where), "gitlab: %.200s!%lld", project,
+	         (long long)iid);
+	if (project_url(gl, &url, project) < 0 ||
+	    mg_buf_printf(&url,
 	                  "/merge_requests/%lld/notes?sort=asc&"
 	                  "order_by=created_at&per_page=%d",
-	                  (long long)iid, MG_GITLAB_PER_PAGE) < 0 ||
-	    (url = mg_buf_detach(&first)) == NULL) {
-		error = mg_forge__fail(res, MG_FORGE_RETRY, MG_ENOMEM, err,
-		                       "out of memory");
-		goto cleanup;
+	                  (long long)iid, MG_GITLAB_PER_PAGE) < 0) {
+		mg_buf_release(&url);
+		return mg_forge__fail(res, MG_FORGE_RETRY, MG_ENOMEM, err,
+		                      "out of memory");
 	}
-	for (page = 1;; page++) {
-		if (page > MG_GITLAB_MAX_PAGES) {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_ELIMIT, err,
-			        "gitlab: %s!%lld: more than %d pages of notes, "
-			        "memgate's note not found",
-			        project, (long long)iid, MG_GITLAB_MAX_PAGES);
-			goto cleanup;
-		}
-		error = gl_send(
-		        gl, res, &resp,
-		        (mg_forge_call){.method = "GET",
-		                        .url = url,
-		                        .max_response =
-		                                MG_GITLAB_LIST_RESPONSE_MAX},
-		        err);
-		if (error < 0)
-			goto cleanup;
-		cJSON_Delete(root);
-		root = cJSON_ParseWithLength(resp.body.ptr, resp.body.len);
-		if (!cJSON_IsArray(root)) {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_EUPSTREAM, err,
-			        "gitlab: %s!%lld: note page %d is "
-			        "not a JSON array",
-			        project, (long long)iid, page);
-			goto cleanup;
-		}
-		cJSON_ArrayForEach(n, root)
-		{
-			body = cJSON_GetObjectItemCaseSensitive(n, "body");
-			nid = cJSON_GetObjectItemCaseSensitive(n, "id");
-			sys = cJSON_GetObjectItemCaseSensitive(n, "system");
-			if (cJSON_IsString(body) && cJSON_IsNumber(nid) &&
-			    nid->valuedouble > 0 && !cJSON_IsTrue(sys) &&
-			    mg_forge__has_marker(body->valuestring, marker)) {
-				*id = (int64_t)nid->valuedouble;
-				goto cleanup;
-			}
-		}
-		error = mg_forge_link_next(
-		        &next, mg_httpc_resp_header(&resp, "link"), err);
-		if (error < 0 || next == NULL)
-			goto cleanup;
-		if (strncmp(next, gl->h.base, blen) != 0 || next[blen] != '/') {
-			error = mg_forge__fail(
-			        res, MG_FORGE_PERMANENT, MG_EUPSTREAM, err,
-			        "gitlab: %s!%lld: next page link "
-			        "leaves the API base URL",
-			        project, (long long)iid);
-			goto cleanup;
-		}
-		free(url);
-		url = next;
-		next = NULL;
-	}
-cleanup:
-	cJSON_Delete(root);
-	free(url);
-	free(next);
-	mg_buf_release(&first);
-	mg_httpc_resp_release(&resp);
+	f.url = url.ptr;
+	error = mg_forge__find_marked(&f, res, id, err);
+	mg_buf_release(&url);
 	return error;
 }
 
