@@ -12,7 +12,6 @@
 #include "buf.h"
 #include "store_int.h"
 
-/* Copy a text column into *field (NULL stays NULL); 0 or MG_ENOMEM. */
 static int oom(mg_err *err)
 {
 	return mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -61,6 +60,27 @@ static void sha256_hex(char out[65], const void *data, size_t len)
 }
 
 /* ---- projects ----------------------------------------------------------- */
+
+/*
+ * Step stmt to its end, filling one zeroed `size`-byte item per row with
+ * row() (MG_ENOMEM from it). *arr and *n hold what was read even on
+ * failure, for the caller's free function.
+ */
+static int read_rows(mg_store *st, sqlite3_stmt *stmt, size_t size,
+                     int (*row)(void *item, sqlite3_stmt *stmt), void **arr,
+                     size_t *n, mg_err *err)
+{
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		if (grow(arr, &cap, *n, size) < 0)
+			return oom(err);
+		if (row((char *)*arr + (*n)++ * size, stmt) < 0)
+			return oom(err);
+	}
+	return rc < 0 ? rc : 0;
+}
 
 static int check_project_name(const char *name, mg_err *err)
 {
@@ -151,8 +171,10 @@ static const char project_sql[] =
         "(SELECT max(stored_at) FROM runs r WHERE r.project_id = p.id) "
         "FROM projects p";
 
-static int project_row(mg_project_info *p, sqlite3_stmt *stmt)
+static int project_row(void *item, sqlite3_stmt *stmt)
 {
+	mg_project_info *p = item;
+
 	p->id = sqlite3_column_int64(stmt, 0);
 	p->created_at = sqlite3_column_int64(stmt, 4);
 	p->nruns = sqlite3_column_int64(stmt, 5);
@@ -200,32 +222,22 @@ int mg_store_project_list(mg_store *st, mg_project_info **out, size_t *n_out,
 	sqlite3_stmt *stmt = NULL;
 	mg_project_info *arr = NULL;
 	char sql[sizeof(project_sql) + 32];
-	size_t n = 0, cap = 0;
-	int rc, error;
+	size_t n = 0;
+	int error;
 
 	snprintf(sql, sizeof(sql), "%s ORDER BY p.name", project_sql);
 	error = mg_store__prepare(st, &stmt, sql, err);
-	if (error < 0)
+	if (error == 0)
+		error = read_rows(st, stmt, sizeof(*arr), project_row,
+		                  (void **)&arr, &n, err);
+	sqlite3_finalize(stmt);
+	if (error < 0) {
+		mg_project_info_free(arr, n);
 		return error;
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0 ||
-		    project_row(&arr[n++], stmt) < 0) {
-			error = oom(err);
-			goto cleanup;
-		}
-	}
-	if (rc < 0) {
-		error = rc;
-		goto cleanup;
 	}
 	*out = arr;
 	*n_out = n;
-	arr = NULL;
-	n = 0;
-cleanup:
-	mg_project_info_free(arr, n);
-	sqlite3_finalize(stmt);
-	return error;
+	return 0;
 }
 
 /* Resolve a project name to its id and default branch (may be NULL). */
@@ -337,8 +349,10 @@ static const char token_sql[] =
         "t.revoked_at, t.last_used_at FROM api_tokens t JOIN projects p ON "
         "p.id = t.project_id";
 
-static int token_row(mg_token_info *t, sqlite3_stmt *stmt)
+static int token_row(void *item, sqlite3_stmt *stmt)
 {
+	mg_token_info *t = item;
+
 	t->id = sqlite3_column_int64(stmt, 0);
 	t->project_id = sqlite3_column_int64(stmt, 1);
 	t->created_at = sqlite3_column_int64(stmt, 4);
@@ -356,36 +370,27 @@ int mg_store_token_list(mg_store *st, const char *project, mg_token_info **out,
 	sqlite3_stmt *stmt = NULL;
 	mg_token_info *arr = NULL;
 	char sql[sizeof(token_sql) + 64];
-	size_t n = 0, cap = 0;
-	int rc, error;
+	size_t n = 0;
+	int error;
 
 	snprintf(sql, sizeof(sql),
 	         "%s WHERE ?1 IS NULL OR p.name = ?1 "
 	         "ORDER BY t.id",
 	         token_sql);
 	error = mg_store__prepare(st, &stmt, sql, err);
-	if (error < 0)
-		return error;
-	mg_store__bind_text(stmt, 1, project);
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0 ||
-		    token_row(&arr[n++], stmt) < 0) {
-			error = oom(err);
-			goto cleanup;
-		}
+	if (error == 0) {
+		mg_store__bind_text(stmt, 1, project);
+		error = read_rows(st, stmt, sizeof(*arr), token_row,
+		                  (void **)&arr, &n, err);
 	}
-	if (rc < 0) {
-		error = rc;
-		goto cleanup;
+	sqlite3_finalize(stmt);
+	if (error < 0) {
+		mg_token_info_free(arr, n);
+		return error;
 	}
 	*out = arr;
 	*n_out = n;
-	arr = NULL;
-	n = 0;
-cleanup:
-	mg_token_info_free(arr, n);
-	sqlite3_finalize(stmt);
-	return error;
+	return 0;
 }
 
 int mg_store_token_revoke(mg_store *st, int64_t id, mg_err *err)
@@ -519,6 +524,22 @@ static int split_parents(mg_commit_info *c, const char *list)
 	return 0;
 }
 
+static int commit_row(void *item, sqlite3_stmt *stmt)
+{
+	mg_commit_info *c = item;
+
+	snprintf(c->sha, sizeof(c->sha), "%s",
+	         (const char *)sqlite3_column_text(stmt, 0));
+	c->commit_time = sqlite3_column_int64(stmt, 3);
+	c->nruns = sqlite3_column_int64(stmt, 4);
+	c->last_run_id = sqlite3_column_int64(stmt, 5);
+	if (mg_store__col_str(&c->author, stmt, 1) < 0 ||
+	    mg_store__col_str(&c->subject, stmt, 2) < 0 ||
+	    split_parents(c, (const char *)sqlite3_column_text(stmt, 6)) < 0)
+		return MG_ENOMEM;
+	return 0;
+}
+
 int mg_store_commits(mg_store *st, const char *project, const char *branch,
                      int64_t limit, mg_commit_info **out, size_t *n_out,
                      mg_err *err)
@@ -527,8 +548,8 @@ int mg_store_commits(mg_store *st, const char *project, const char *branch,
 	mg_commit_info *arr = NULL;
 	char *default_branch = NULL;
 	int64_t pid = 0;
-	size_t n = 0, cap = 0;
-	int rc, error;
+	size_t n = 0;
+	int error;
 
 	if (limit <= 0 || limit > 100000)
 		return mg_err_set(
@@ -558,35 +579,14 @@ int mg_store_commits(mg_store *st, const char *project, const char *branch,
 	sqlite3_bind_int64(stmt, 1, pid);
 	mg_store__bind_text(stmt, 2, branch ? branch : default_branch);
 	sqlite3_bind_int64(stmt, 3, limit);
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		mg_commit_info *c;
-
-		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0)
-			goto nomem;
-		c = &arr[n++];
-		snprintf(c->sha, sizeof(c->sha), "%s",
-		         (const char *)sqlite3_column_text(stmt, 0));
-		c->commit_time = sqlite3_column_int64(stmt, 3);
-		c->nruns = sqlite3_column_int64(stmt, 4);
-		c->last_run_id = sqlite3_column_int64(stmt, 5);
-		if (mg_store__col_str(&c->author, stmt, 1) < 0 ||
-		    mg_store__col_str(&c->subject, stmt, 2) < 0 ||
-		    split_parents(
-		            c, (const char *)sqlite3_column_text(stmt, 6)) < 0)
-			goto nomem;
+	error = read_rows(st, stmt, sizeof(*arr), commit_row, (void **)&arr, &n,
+	                  err);
+	if (error == 0) {
+		*out = arr;
+		*n_out = n;
+		arr = NULL;
+		n = 0;
 	}
-	if (rc < 0) {
-		error = rc;
-		goto cleanup;
-	}
-	*out = arr;
-	*n_out = n;
-	arr = NULL;
-	n = 0;
-	goto cleanup;
-
-nomem:
-	error = oom(err);
 cleanup:
 	mg_commit_info_free(arr, n);
 	sqlite3_finalize(stmt);
@@ -610,82 +610,57 @@ void mg_bench_info_free(mg_bench_info *b, size_t n)
 	free(b);
 }
 
-/*
- * The distinct units of one benchmark from benchmark_units (0007), one
- * seek per unit.
- */
-static int bench_units(mg_store *st, sqlite3_stmt *next, mg_bench_info *b,
-                       mg_err *err)
+/* Add unit to b->units; *cap is the array's room. 0 or MG_ENOMEM. */
+static int add_unit(mg_bench_info *b, size_t *cap, const char *unit)
 {
-	size_t cap = 0;
-	int rc;
-
-	for (;;) {
-		const char *unit;
-
-		sqlite3_reset(next);
-		sqlite3_bind_int64(next, 1, b->id);
-		if (b->nunits == 0)
-			sqlite3_bind_text(next, 2, "", 0, SQLITE_STATIC);
-		else
-			mg_store__bind_text(next, 2, b->units[b->nunits - 1]);
-		rc = mg_store__step(st, next, err);
-		if (rc < 0)
-			return rc;
-		unit = (const char *)sqlite3_column_text(next, 0);
-		if (rc != SQLITE_ROW || unit == NULL)
-			return 0;
-		if (grow((void **)&b->units, &cap, b->nunits,
-		         sizeof(*b->units)) < 0)
-			return oom(err);
-		b->units[b->nunits] = mg_strdup(unit);
-		if (b->units[b->nunits] == NULL)
-			return oom(err);
-		b->nunits++;
-	}
+	if (grow((void **)&b->units, cap, b->nunits, sizeof(*b->units)) < 0)
+		return MG_ENOMEM;
+	b->units[b->nunits] = mg_strdup(unit);
+	if (b->units[b->nunits] == NULL)
+		return MG_ENOMEM;
+	b->nunits++;
+	return 0;
 }
 
 int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
                         size_t *n_out, mg_err *err)
 {
-	sqlite3_stmt *stmt = NULL, *next = NULL;
-	mg_bench_info *arr = NULL;
+	sqlite3_stmt *stmt = NULL;
+	mg_bench_info *arr = NULL, *b = NULL;
 	int64_t pid = 0;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, ucap = 0;
 	int rc, error;
 
 	error = project_id(st, project, &pid, NULL, err);
 	if (error < 0)
 		return error;
-	if ((error = mg_store__prepare(st, &stmt,
-	                               "SELECT id, package, name, procs FROM "
-	                               "benchmarks WHERE project_id = ?1 "
-	                               "ORDER BY package, name, procs",
-	                               err)) < 0 ||
-	    (error = mg_store__prepare(st, &next,
-	                               "SELECT min(unit) FROM benchmark_units "
-	                               "WHERE benchmark_id = ?1 AND unit > ?2",
-	                               err)) < 0)
+	/* One pass: a row per (benchmark, unit), the units in order. */
+	error = mg_store__prepare(
+	        st, &stmt,
+	        "SELECT b.id, b.package, b.name, b.procs, u.unit FROM "
+	        "benchmarks b LEFT JOIN benchmark_units u ON u.benchmark_id = "
+	        "b.id WHERE b.project_id = ?1 ORDER BY b.package, b.name, "
+	        "b.procs, u.unit",
+	        err);
+	if (error < 0)
 		goto cleanup;
 	sqlite3_bind_int64(stmt, 1, pid);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		mg_bench_info *b;
+		const char *unit = (const char *)sqlite3_column_text(stmt, 4);
 
-		if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0) {
-			error = oom(err);
-			goto cleanup;
+		if (b == NULL || b->id != sqlite3_column_int64(stmt, 0)) {
+			if (grow((void **)&arr, &cap, n, sizeof(*arr)) < 0)
+				goto nomem;
+			b = &arr[n++];
+			ucap = 0;
+			b->id = sqlite3_column_int64(stmt, 0);
+			b->procs = sqlite3_column_int(stmt, 3);
+			if (mg_store__col_str(&b->package, stmt, 1) < 0 ||
+			    mg_store__col_str(&b->name, stmt, 2) < 0)
+				goto nomem;
 		}
-		b = &arr[n++];
-		b->id = sqlite3_column_int64(stmt, 0);
-		b->procs = sqlite3_column_int(stmt, 3);
-		if (mg_store__col_str(&b->package, stmt, 1) < 0 ||
-		    mg_store__col_str(&b->name, stmt, 2) < 0) {
-			error = oom(err);
-			goto cleanup;
-		}
-		error = bench_units(st, next, b, err);
-		if (error < 0)
-			goto cleanup;
+		if (unit && add_unit(b, &ucap, unit) < 0)
+			goto nomem;
 	}
 	if (rc < 0) {
 		error = rc;
@@ -695,10 +670,12 @@ int mg_store_benchmarks(mg_store *st, const char *project, mg_bench_info **out,
 	*n_out = n;
 	arr = NULL;
 	n = 0;
+	goto cleanup;
+nomem:
+	error = oom(err);
 cleanup:
 	mg_bench_info_free(arr, n);
 	sqlite3_finalize(stmt);
-	sqlite3_finalize(next);
 	return error;
 }
 
