@@ -269,6 +269,53 @@ struct args {
 	int n;
 };
 
+/* A group of commands ("token create", "project list", ...). */
+struct subcommand {
+	const char *name;
+	int (*fn)(const mg_srv_config *cfg, struct args *a);
+};
+
+/*
+ * Load the configuration from argv[2..] (the rest goes to the command's
+ * own arguments) and run the command argv[1] of `group`.
+ */
+static int run_subcommand(const char *group, const struct subcommand *cmds,
+                          int argc, char **argv)
+{
+	mg_srv_config cfg;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	struct args a = {rest, 0};
+	mg_buf names = MG_BUF_INIT(256);
+	size_t i;
+	int rc;
+
+	for (i = 0; cmds[i].name; i++)
+		mg_buf_printf(&names, "%s%s",
+		              i ? (cmds[i + 1].name ? ", " : " or ") : "",
+		              cmds[i].name);
+	if (rest == NULL || names.ptr == NULL) {
+		rc = fail("out of memory");
+		goto done;
+	}
+	if (argc < 2) {
+		rc = fail("%s: expected %s", group, names.ptr);
+		goto done;
+	}
+	if (load(&cfg, argc - 2, argv + 2, rest, &a.n) != 0) {
+		rc = 2;
+		goto done;
+	}
+	for (i = 0; cmds[i].name && strcmp(argv[1], cmds[i].name) != 0; i++)
+		;
+	rc = cmds[i].name ? cmds[i].fn(&cfg, &a)
+	                  : fail("%s: unknown command '%s'", group, argv[1]);
+	mg_srv_config_release(&cfg);
+done:
+	free(rest);
+	mg_buf_release(&names);
+	return rc;
+}
+
 static int take_opt(struct args *a, const char *name, const char **out)
 {
 	int i;
@@ -415,34 +462,16 @@ static int token_revoke(const mg_srv_config *cfg, struct args *a)
 	return 0;
 }
 
+static const struct subcommand token_commands[] = {
+        {"create", token_create},
+        {"list", token_list},
+        {"revoke", token_revoke},
+        {NULL, NULL},
+};
+
 static int cmd_token(int argc, char **argv)
 {
-	mg_srv_config cfg;
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	struct args a = {rest, 0};
-	int rc;
-
-	if (rest == NULL)
-		return fail("out of memory");
-	if (argc < 2) {
-		free(rest);
-		return fail("token: expected create, list or revoke");
-	}
-	if (load(&cfg, argc - 2, argv + 2, rest, &a.n) != 0) {
-		free(rest);
-		return 2;
-	}
-	if (strcmp(argv[1], "create") == 0)
-		rc = token_create(&cfg, &a);
-	else if (strcmp(argv[1], "list") == 0)
-		rc = token_list(&cfg, &a);
-	else if (strcmp(argv[1], "revoke") == 0)
-		rc = token_revoke(&cfg, &a);
-	else
-		rc = fail("token: unknown command '%s'", argv[1]);
-	mg_srv_config_release(&cfg);
-	free(rest);
-	return rc;
+	return run_subcommand("token", token_commands, argc, argv);
 }
 
 /* ---- project ------------------------------------------------------------ */
@@ -493,32 +522,15 @@ static int project_list(const mg_srv_config *cfg, struct args *a)
 	return 0;
 }
 
+static const struct subcommand project_commands[] = {
+        {"add", project_add},
+        {"list", project_list},
+        {NULL, NULL},
+};
+
 static int cmd_project(int argc, char **argv)
 {
-	mg_srv_config cfg;
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	struct args a = {rest, 0};
-	int rc;
-
-	if (rest == NULL)
-		return fail("out of memory");
-	if (argc < 2) {
-		free(rest);
-		return fail("project: expected add or list");
-	}
-	if (load(&cfg, argc - 2, argv + 2, rest, &a.n) != 0) {
-		free(rest);
-		return 2;
-	}
-	if (strcmp(argv[1], "add") == 0)
-		rc = project_add(&cfg, &a);
-	else if (strcmp(argv[1], "list") == 0)
-		rc = project_list(&cfg, &a);
-	else
-		rc = fail("project: unknown command '%s'", argv[1]);
-	mg_srv_config_release(&cfg);
-	free(rest);
-	return rc;
+	return run_subcommand("project", project_commands, argc, argv);
 }
 
 /* ---- config and migrate ------------------------------------------------- */
