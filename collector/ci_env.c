@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "ci_env.h"
+#include "fsutil.h"
 
 static char *dup_env(const char *name)
 {
@@ -35,22 +36,11 @@ static int read_event(mg_ci_env *e, const char *path, mg_err *err)
 {
 	mg_buf text = MG_BUF_INIT(MG_CI_EVENT_MAX);
 	cJSON *ev = NULL, *pr, *side, *num;
-	char chunk[65536];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int error = 0;
+	int error;
 
-	if (f == NULL)
-		return mg_err_set(err, MG_EIO, "GITHUB_EVENT_PATH '%s': %s",
-		                  path, strerror(errno));
-	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		error = mg_buf_put(&text, chunk, n);
-	fclose(f);
+	error = mg_read_file(&text, path, err);
 	if (error < 0) {
-		error = mg_err_set(err, error,
-		                   error == MG_ELIMIT ? "'%s': too large"
-		                                      : "'%s': out of memory",
-		                   path);
+		mg_err_prefix(err, "GITHUB_EVENT_PATH");
 		goto cleanup;
 	}
 	ev = cJSON_ParseWithLength(text.ptr, text.len);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "ci_env.h"
 #include "cli.h"
 #include "compare.h"
@@ -148,31 +149,6 @@ static int parse_args(struct opts *o, int argc, char **argv, bool *help,
 	return 0;
 }
 
-static int read_file(mg_buf *out, const char *path, mg_err *err)
-{
-	char chunk[65536];
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t n;
-	int error = 0;
-
-	if (f == NULL)
-		return mg_err_set(err, MG_EIO, "'%s': %s", path,
-		                  strerror(errno));
-	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		error = mg_buf_put(out, chunk, n);
-	if (error == 0 && ferror(f))
-		error = mg_err_set(err, MG_EIO, "'%s': read error", path);
-	else if (error < 0)
-		mg_err_set(err, error,
-		           error == MG_ELIMIT ? "'%s': larger than the input "
-		                                "limit"
-		                              : "'%s': out of memory",
-		           path);
-	if (f != stdin)
-		fclose(f);
-	return error;
-}
-
 /* One side from a Go benchmark file; labelled with the path as given. */
 static int load_file(mg_compare *c, int side, const char *path, mg_err *err)
 {
@@ -186,7 +162,7 @@ static int load_file(mg_compare *c, int side, const char *path, mg_err *err)
 	mg_run_init(&run);
 	error = mg_compare_set_side(c, side, &info, err);
 	if (error == 0)
-		error = read_file(&text, path, err);
+		error = mg_read_file(&text, path, err);
 	if (error < 0)
 		goto cleanup;
 	error = mg_gobench_parse(&gb, text.ptr, text.len, path, err);

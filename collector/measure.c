@@ -116,28 +116,6 @@ static int run_cmd(mg_proc_result *res, mg_run *run, const char *cmd,
 	return 0;
 }
 
-static int read_file(mg_buf *out, const char *path, mg_err *err)
-{
-	char chunk[65536];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int error = 0;
-
-	if (f == NULL)
-		return mg_err_set(err, errno == ENOENT ? MG_ENOTFOUND : MG_EIO,
-		                  "cannot read '%s': %s", path,
-		                  strerror(errno));
-	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		error = mg_buf_put(out, chunk, n);
-	if (error == 0 && ferror(f))
-		error = mg_err_set(err, MG_EIO, "cannot read '%s'", path);
-	else if (error < 0)
-		error = mg_err_set(err, error, "'%s': larger than %zu bytes",
-		                   path, out->max);
-	fclose(f);
-	return error;
-}
-
 /* Read a profile file, parse it and add it with its aggregates. */
 static int add_profile(mg_run *run, const char *kind, const char *package,
                        const char *path, mg_err *err)
@@ -147,7 +125,7 @@ static int add_profile(mg_run *run, const char *kind, const char *package,
 	size_t idx;
 	int error;
 
-	error = read_file(&data, path, err);
+	error = mg_read_file(&data, path, err);
 	if (error < 0)
 		goto cleanup;
 	error = mg_pprof_parse(&p, data.ptr, data.len, NULL, path, err);

@@ -176,27 +176,6 @@ static int add_pprof(mg_run *run, const char *kind, const mg_buf *raw,
 
 /* ---- massif ---- */
 
-static int read_file(mg_buf *out, const char *path, mg_err *err)
-{
-	char chunk[65536];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int error = 0;
-
-	if (f == NULL)
-		return mg_err_set(err, MG_EIO, "cannot read '%s': %s", path,
-		                  strerror(errno));
-	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		error = mg_buf_put(out, chunk, n);
-	if (error < 0)
-		error = mg_err_set(err, error, "'%s': larger than %zu bytes",
-		                   path, out->max);
-	else if (ferror(f))
-		error = mg_err_set(err, MG_EIO, "cannot read '%s'", path);
-	fclose(f);
-	return error;
-}
-
 /*
  * Of the massif files of repetition rep in tmp (one per traced process),
  * keep the one with the largest peak total: *best and its raw bytes.
@@ -227,7 +206,7 @@ static int pick_massif(mg_massif **best, mg_buf *raw, const char *tmp, int rep,
 			break;
 		}
 		snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name);
-		error = read_file(&data, path, err);
+		error = mg_read_file(&data, path, err);
 		if (error == 0)
 			error = mg_massif_parse(&m, data.ptr, data.len, path,
 			                        err);

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "abjson.h"
+#include "fsutil.h"
 #include "gitrepo.h"
 #include "log.h"
 #include "runjson.h"
@@ -571,26 +572,11 @@ void mg_spool_list_free(char **keys, size_t n)
 
 int mg_spool_read(mg_buf *out, const char *dir, const char *key, mg_err *err)
 {
-	char path[4200], chunk[65536];
-	FILE *f;
-	size_t n;
-	int error = 0;
+	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/%s.json", dir, key);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return mg_err_set(err, MG_EIO, "cannot read '%s': %s", path,
-		                  strerror(errno));
 	out->max = MG_RUNJSON_MAX_INPUT;
-	while (error == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		error = mg_buf_put(out, chunk, n);
-	if (error < 0)
-		error = mg_err_set(err, error, "'%s': larger than %d bytes",
-		                   path, MG_RUNJSON_MAX_INPUT);
-	else if (ferror(f))
-		error = mg_err_set(err, MG_EIO, "cannot read '%s'", path);
-	fclose(f);
-	return error;
+	return mg_read_file(out, path, err);
 }
 
 int mg_spool_remove(const char *dir, const char *key, mg_err *err)

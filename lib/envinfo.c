@@ -237,20 +237,8 @@ cleanup:
 
 void mg_envinfo_release(mg_env *e)
 {
-	if (e == NULL)
-		return;
-	free(e->os);
-	free(e->kernel);
-	free(e->arch);
-	free(e->cpu_model);
-	free(e->go_version);
-	free(e->gomaxprocs);
-	free(e->gogc);
-	free(e->gomemlimit);
-	free(e->godebug);
-	free(e->thp);
-	free(e->label);
-	memset(e, 0, sizeof(*e));
+	if (e)
+		mg_env_release(e);
 }
 
 int mg_envinfo_collect(mg_env *out, const mg_envinfo_opts *o, mg_err *err)

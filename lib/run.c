@@ -65,7 +65,7 @@ static void free_strv(char **v, size_t n)
 	free(v);
 }
 
-static void env_release(mg_env *e)
+void mg_env_release(mg_env *e)
 {
 	free(e->os);
 	free(e->kernel);
@@ -78,6 +78,7 @@ static void env_release(mg_env *e)
 	free(e->godebug);
 	free(e->thp);
 	free(e->label);
+	memset(e, 0, sizeof(*e));
 }
 
 static void profile_release(mg_profile *p)
@@ -110,7 +111,7 @@ void mg_run_release(mg_run *run)
 	free(run->branch);
 	free(run->base_ref);
 	free(run->base_sha);
-	env_release(&run->env);
+	mg_env_release(&run->env);
 	free(run->build_cmd);
 	free(run->bench_cmd);
 	free(run->log_tail);

@@ -133,6 +133,8 @@ typedef struct mg_run {
 } mg_run;
 
 void mg_run_init(mg_run *run);
+/* Free the strings of an environment and zero it. */
+void mg_env_release(mg_env *e);
 void mg_run_release(mg_run *run);
 
 /* Replace *field (a string member of run or its parts) with a copy of s. */

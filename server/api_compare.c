@@ -62,18 +62,6 @@ static int find_base(mg_store *st, mg_compare *c, const char *project,
 	                           head, step);
 }
 
-static int get_sha(mg_req *r, const char *name, const char **out, mg_err *err)
-{
-	int error = mg_req_query(r, name, MG_SHA_HEX, out, err);
-
-	if (error == 0 && *out && !mg_sha_is_valid(*out))
-		error = mg_err_set(err, MG_EINPUT,
-		                   "field '%s': expected 40 lower-case hex "
-		                   "digits",
-		                   name);
-	return error;
-}
-
 int mg_api_compare(mg_req *r)
 {
 	const char *project = mg_req_param(r, "p"), *head, *base, *tspec;
@@ -95,8 +83,8 @@ int mg_api_compare(mg_req *r)
 		mg_http_header(r, "Retry-After", "1");
 		return mg_http_error(r, 503, "busy", NULL, "%s", err.msg);
 	}
-	if ((error = get_sha(r, "head", &head, &err)) < 0 ||
-	    (error = get_sha(r, "base", &base, &err)) < 0 ||
+	if ((error = mg_req_query_sha(r, "head", &head, &err)) < 0 ||
+	    (error = mg_req_query_sha(r, "base", &base, &err)) < 0 ||
 	    (error = mg_req_query(r, "threshold", MAX_THRESHOLD_PARAM, &tspec,
 	                          &err)) < 0)
 		goto fail;

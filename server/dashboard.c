@@ -1108,18 +1108,6 @@ static void profile_links(mg_page *p, const char *project, const char *what,
 		}
 }
 
-static int get_sha(mg_req *r, const char *name, const char **out, mg_err *err)
-{
-	int error = mg_req_query(r, name, MG_SHA_HEX, out, err);
-
-	if (error == 0 && *out && !mg_sha_is_valid(*out))
-		error = mg_err_set(err, MG_EINPUT,
-		                   "field '%s': expected 40 lower-case hex "
-		                   "digits",
-		                   name);
-	return error;
-}
-
 static void compare_body(mg_page *p, const char *project, const mg_compare *c,
                          const side *base, const side *head, size_t *order)
 {
@@ -1243,8 +1231,8 @@ int mg_dash_compare(mg_req *r)
 	mg_compare_thresholds_init(&th);
 	mg_page_init(&p);
 	memset(&info, 0, sizeof(info));
-	if ((error = get_sha(r, "head", &head_q, &err)) < 0 ||
-	    (error = get_sha(r, "base", &base_q, &err)) < 0 ||
+	if ((error = mg_req_query_sha(r, "head", &head_q, &err)) < 0 ||
+	    (error = mg_req_query_sha(r, "base", &base_q, &err)) < 0 ||
 	    (error = mg_req_query(r, "threshold", MG_API_MAX_PARAM, &tspec,
 	                          &err)) < 0)
 		goto done;

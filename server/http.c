@@ -1044,3 +1044,15 @@ void mg_http_stop(mg_srv *srv, int timeout_s)
 		close(fd);
 	srv->listen_fd = -1;
 }
+
+int mg_req_query_sha(mg_req *r, const char *name, const char **out, mg_err *err)
+{
+	int error = mg_req_query(r, name, MG_SHA_HEX, out, err);
+
+	if (error == 0 && *out && !mg_sha_is_valid(*out))
+		error = mg_err_set(err, MG_EINPUT,
+		                   "field '%s': expected 40 lower-case hex "
+		                   "digits",
+		                   name);
+	return error;
+}

@@ -147,6 +147,9 @@ const char *mg_req_header(mg_req *r, const char *name);
  */
 int mg_req_query(mg_req *r, const char *name, size_t max_len, const char **out,
                  mg_err *err);
+/* The same for a commit sha: 40 lower-case hex digits, or MG_EINPUT. */
+int mg_req_query_sha(mg_req *r, const char *name, const char **out,
+                     mg_err *err);
 /* An integer query parameter within [min, max]; def when absent. */
 int mg_req_query_int(mg_req *r, const char *name, int64_t def, int64_t min,
                      int64_t max, int64_t *out, mg_err *err);
