@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "forge_int.h"
+#include "utf8.h"
 #include "version.h"
 
 /* Request headers a forge call passes besides its own. */
@@ -89,37 +90,9 @@ int64_t mg_forge_now_ms(void)
  */
 static size_t utf8_char(const unsigned char *s, size_t left, size_t *units)
 {
-	size_t n, i;
-	uint32_t cp;
+	size_t n = mg_utf8_decode(s, left, NULL);
 
-	*units = 1;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		n = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		n = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		return 0;
-	if (n == 4)
-		*units = 2;
+	*units = n == 4 ? 2 : 1;
 	return n;
 }
 

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "gobench.h"
+#include "utf8.h"
 
 /* ---- arena: chunks that never move ---- */
 
@@ -390,39 +391,10 @@ static bool is_space(uint32_t r)
 static uint32_t decode_rune(const unsigned char *s, size_t n, size_t *size)
 {
 	uint32_t r;
+	size_t len = mg_utf8_decode(s, n, &r);
 
-	*size = 1;
-	if (s[0] < 0x80)
-		return s[0];
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		if (n < 2 || (s[1] & 0xc0) != 0x80)
-			return RUNE_ERROR;
-		*size = 2;
-		return ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-	}
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return RUNE_ERROR;
-		r = ((uint32_t)(s[0] & 0x0f) << 12) |
-		    ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-		if (r < 0x800 || (r >= 0xd800 && r <= 0xdfff))
-			return RUNE_ERROR;
-		*size = 3;
-		return r;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return RUNE_ERROR;
-		r = ((uint32_t)(s[0] & 0x07) << 18) |
-		    ((uint32_t)(s[1] & 0x3f) << 12) |
-		    ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		if (r < 0x10000 || r > 0x10ffff)
-			return RUNE_ERROR;
-		*size = 4;
-		return r;
-	}
-	return RUNE_ERROR;
+	*size = len ? len : 1;
+	return len ? r : RUNE_ERROR;
 }
 
 static size_t encode_rune(char *d, uint32_t r)

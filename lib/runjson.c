@@ -36,50 +36,12 @@
 #include <openssl/evp.h>
 
 #include "runjson.h"
+#include "utf8.h"
 
 #define SHA256_HEX 64
 
 /* ------------------------------------------------------------------ */
 /* UTF-8 */
-
-/*
- * Length of the valid UTF-8 sequence at s (n > 0 bytes readable), or 0 if
- * it is not one: overlong forms, surrogates and code points above
- * U+10FFFF are invalid (RFC 3629).
- */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp, min;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Offset of the first invalid UTF-8 byte of s, or len if none. */
 static size_t utf8_check(const char *s, size_t len)
@@ -92,7 +54,7 @@ static size_t utf8_check(const char *s, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_len(p + i, len - i);
+		n = mg_utf8_decode(p + i, len - i, NULL);
 		if (n == 0)
 			return i;
 		i += n;
@@ -216,7 +178,8 @@ static int scan_string(struct scan *sc)
 			return 0;
 		}
 		if (c >= 0x80) {
-			n = utf8_len((const unsigned char *)d + i, sc->len - i);
+			n = mg_utf8_decode((const unsigned char *)d + i,
+			                   sc->len - i, NULL);
 			if (n == 0 && sc->bad_utf8 == sc->len)
 				sc->bad_utf8 = i;
 			i += n ? n : 1;
@@ -1956,7 +1919,7 @@ static void w_str(struct writer *w, const char *s)
 			continue;
 		}
 		if (c >= 0x80) {
-			k = utf8_len(p + i, n - i);
+			k = mg_utf8_decode(p + i, n - i, NULL);
 			if (k > 0) {
 				i += k;
 				continue;

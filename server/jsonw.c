@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "jsonw.h"
+#include "utf8.h"
 
 void mg_jw_init(mg_jw *w, size_t max)
 {
@@ -16,40 +17,6 @@ void mg_jw_release(mg_jw *w)
 	mg_buf_release(&w->buf);
 	w->error = 0;
 	w->depth = 0;
-}
-
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
 }
 
 /*
@@ -108,7 +75,7 @@ int mg_jw_quote(mg_buf *b, const char *s, size_t n)
 			continue;
 		}
 		if (p[i] >= 0x80) {
-			size_t len = utf8_seq(p + i, n - i);
+			size_t len = mg_utf8_decode(p + i, n - i, NULL);
 
 			if (len == 0) {
 				error = mg_buf_puts(b, "\xef\xbf\xbd");
