@@ -203,6 +203,15 @@ static int configure(mg_store *st, unsigned flags, mg_err *err)
 	 * server's concurrent history queries during ingest rely on.
 	 */
 	error = mg_store__exec(st, "PRAGMA journal_mode = WAL", err);
+	/*
+	 * Statement journals (the undo copy of the pages a statement changes
+	 * inside a larger transaction) in memory, not in a temp file: a run's
+	 * 32-row sample inserts each need one, and writing them out cost a
+	 * quarter of the ingest's store time (14.4 -> 11.0 ms of CPU per run
+	 * of 6,000 samples). They hold only the pages of one statement.
+	 */
+	if (error == 0)
+		error = mg_store__exec(st, "PRAGMA temp_store = MEMORY", err);
 	if (error < 0)
 		return error;
 	return mg_store__exec(st,

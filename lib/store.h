@@ -72,6 +72,33 @@ int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
                      bool *existed_out, mg_err *err);
 
 /*
+ * One upload of a batch (mg_store_add_runs). The caller sets run, and
+ * token_id/now_ms to record the uploading token's use (0: none); the
+ * store sets the rest, as mg_store_add_run would for that run alone.
+ */
+typedef struct mg_store_batch_item {
+	const mg_run *run;
+	int64_t token_id; /* > 0: mg_store_token_touch in the same commit */
+	int64_t now_ms;
+	int64_t id;   /* the run's id, or the first upload's on a replay */
+	bool existed; /* a replay of an idempotency key */
+	bool busy;    /* error: the database stayed locked (retry later) */
+	int error;    /* 0, or the MG_E* code of this run's failure */
+	mg_err err;
+} mg_store_batch_item;
+
+/*
+ * Store several runs in one transaction (group commit): one commit, one
+ * sync and one write of the index pages the runs share, instead of one
+ * per run. Each run is written under its own savepoint, so a run that
+ * fails is undone alone and the others are still committed; every item
+ * says how it ended. Returns 0 when the transaction committed, or the
+ * error that failed all the runs still pending (BEGIN or COMMIT).
+ * Must be called outside a transaction.
+ */
+int mg_store_add_runs(mg_store *st, mg_store_batch_item *items, size_t n);
+
+/*
  * Load run `id` into *out (caller-initialised with mg_run_init; release
  * with mg_run_release). Profiles are loaded with their bytes and
  * aggregates. MG_ENOTFOUND if there is no such run.

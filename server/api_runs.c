@@ -2,7 +2,8 @@
  * api_runs.c - POST /api/v1/runs: ingest one run document (runjson.h).
  *
  * The body is read and parsed outside any lock; only the store call runs
- * under the single writer. A token for the run's project is required
+ * under the single writer, in a batch with the uploads that arrived
+ * meanwhile (group commit, mg_srv_db_ingest). A token for the run's project is required
  * (checked before the body is read, and against the project named in the
  * body after). The Idempotency-Key header (or the document's
  * idempotency_key; they must agree when both are given) makes a retry
@@ -84,17 +85,36 @@ static int answer(mg_req *r, const mg_run *run, int64_t id, bool replayed)
 	return mg_http_json(r, replayed ? 200 : 201, &w.buf);
 }
 
+/* A verdict for the pull request or the default branch, if one is due. */
+static void after_ingest(mg_req *r, const mg_run *run, int64_t id)
+{
+	mg_err err = MG_ERR_INIT;
+	enum mg_forge_kind forge;
+	mg_store *w = NULL;
+
+	/* the common case, decided without waiting for the writer */
+	if (!mg_notify_forge_for(r->srv->cfg, run->project, &forge))
+		return;
+	if (mg_srv_db_writer(&r->srv->db, &w, &err) < 0 ||
+	    mg_verdict_after_ingest(r->srv, w, run, id, &err) < 0)
+		mg_log(MG_LOG_WARN, "verdict", "%s: run %lld: %s", r->id,
+		       (long long)id, err.msg);
+	if (w)
+		mg_srv_db_writer_put(&r->srv->db);
+}
+
 static int store(mg_req *r, mg_run *run, double t_parsed)
 {
 	mg_err err = MG_ERR_INIT;
-	mg_store *w = NULL;
-	int64_t id = 0;
-	bool existed = false;
-	double t_locked, t_stored;
+	mg_srv_ingest job;
+	double t_stored;
 	int error;
 
-	error = mg_srv_db_writer(&r->srv->db, &w, &err);
-	t_locked = mg_req_elapsed(r);
+	memset(&job, 0, sizeof(job));
+	job.item.run = run;
+	job.item.token_id = r->token.id;
+	job.item.now_ms = (int64_t)time(NULL) * 1000;
+	error = mg_srv_db_ingest(&r->srv->db, &job, &err);
 	if (error == MG_ELIMIT) {
 		mg_metrics_busy();
 		mg_http_header(r, "Retry-After", "1");
@@ -103,40 +123,34 @@ static int store(mg_req *r, mg_run *run, double t_parsed)
 	}
 	if (error < 0)
 		return mg_http_fail(r, error, &err);
-	(void)mg_store_busy_gave_up(); /* forget an earlier request's */
-	error = mg_store_add_run(w, run, &id, &existed, &err);
-	if (error == 0 &&
-	    mg_store_token_touch(w, r->token.id, (int64_t)time(NULL) * 1000,
-	                         NULL) < 0)
-		mg_log(MG_LOG_WARN, "auth", "%s: cannot record token use",
-		       r->id);
-	/* ---- issue 7: verdict + outbox of a PR / default-branch run ---- */
-	if (error == 0 && !existed) {
-		mg_err verr = MG_ERR_INIT;
-
-		if (mg_verdict_after_ingest(r->srv, w, run, id, &verr) < 0)
-			mg_log(MG_LOG_WARN, "verdict", "%s: run %lld: %s",
-			       r->id, (long long)id, verr.msg);
-	}
-	/* ---- end issue 7 ---- */
-	mg_srv_db_writer_put(&r->srv->db);
 	t_stored = mg_req_elapsed(r);
 	mg_log(MG_LOG_DEBUG, "ingest",
-	       "%s: body+parse %.1f ms, writer wait %.1f ms, store %.1f ms",
-	       r->id, t_parsed * 1e3, (t_locked - t_parsed) * 1e3,
-	       (t_stored - t_locked) * 1e3);
+	       "%s: body+parse %.1f ms, queue+store %.1f ms", r->id,
+	       t_parsed * 1e3, (t_stored - t_parsed) * 1e3);
+	error = job.item.error;
 	if (error < 0) {
+		if (job.item.busy) {
+			mg_metrics_busy();
+			mg_http_header(r, "Retry-After", "1");
+			return mg_http_error(
+			        r, 503, "busy", NULL,
+			        "the database is busy; retry later");
+		}
 		if (error == MG_EDB)
-			mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id, err.msg);
-		return mg_http_fail(r, error, &err);
+			mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id,
+			       job.item.err.msg);
+		return mg_http_fail(r, error, &job.item.err);
 	}
-	mg_metrics_ingest(mg_req_elapsed(r), existed);
-	if (!existed)
+	/* issue 7: verdict + outbox of a PR / default-branch run */
+	if (!job.item.existed)
+		after_ingest(r, run, job.item.id);
+	mg_metrics_ingest(mg_req_elapsed(r), job.item.existed);
+	if (!job.item.existed)
 		mg_log(MG_LOG_DEBUG, "ingest",
 		       "%s: run %lld of '%s' at %.12s: %zu samples", r->id,
-		       (long long)id, run->project, run->commit.sha,
+		       (long long)job.item.id, run->project, run->commit.sha,
 		       run->nsamples);
-	return answer(r, run, id, existed);
+	return answer(r, run, job.item.id, job.item.existed);
 }
 
 int mg_api_runs_post(mg_req *r)

@@ -137,6 +137,34 @@ static int64_t count_rows(const char *db, const char *table)
 	return n;
 }
 
+/*
+ * Rows PRAGMA foreign_key_check reports. The ingest transaction runs with
+ * enforcement off (lib/store_run.c ingest_fk), so every test that ingests
+ * checks here that no reference dangles; also that the database is whole.
+ */
+static int64_t fk_violations(const char *db)
+{
+	sqlite3 *conn;
+	sqlite3_stmt *stmt;
+	int64_t n = 0;
+
+	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(conn, "PRAGMA foreign_key_check",
+	                                    -1, &stmt, NULL),
+	                 SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_prepare_v2(conn, "PRAGMA integrity_check", -1,
+	                                    &stmt, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
+	sqlite3_finalize(stmt);
+	sqlite3_close(conn);
+	return n;
+}
+
 static void test_open_new(void **state)
 {
 	struct fixture *f = *state;
@@ -363,6 +391,7 @@ static void test_run_round_trip(void **state)
 	assert_int_equal(mg_store_get_run(st, id + 100, &out, &err),
 	                 MG_ENOTFOUND);
 	mg_store_close(st);
+	assert_int_equal(fk_violations(f->db), 0);
 }
 
 static const char *const all_tables[] = {
@@ -419,8 +448,131 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(count_rows(f->db, "samples"),
 	                 before[8] + (int64_t)run.nsamples);
 	assert_int_equal(count_rows(f->db, "profile_functions"), 2);
+	assert_int_equal(fk_violations(f->db), 0);
 	mg_run_release(&run);
 	mg_store_close(st);
+}
+
+/* The samples stored for run `id`. */
+static int64_t run_samples(const char *db, int64_t id)
+{
+	char table[64];
+
+	snprintf(table, sizeof(table), "samples WHERE run_id = %lld",
+	         (long long)id);
+	return count_rows(db, table);
+}
+
+/*
+ * Group commit (mg_store_add_runs): each run ends as it would alone. A
+ * run refused by validation, and a second upload of an idempotency key
+ * in the same batch, leave the others committed.
+ */
+static void test_batch(void **state)
+{
+	struct fixture *f = *state;
+	mg_store_batch_item it[4];
+	mg_store *st = NULL;
+	mg_err err = MG_ERR_INIT;
+	mg_run runs[4];
+	int i;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&runs[0], SHA_A, 1000, "main", 100, 3);
+	assert_int_equal(mg_run_set_str(&runs[0].idempotency_key, "k1"), 0);
+	make_run(&runs[1], "not-a-sha", 1001, "main", 100, 3);
+	make_run(&runs[2], SHA_A, 1000, "main", 100, 3);
+	assert_int_equal(mg_run_set_str(&runs[2].idempotency_key, "k1"), 0);
+	make_run(&runs[3], SHA_B, 1002, "main", 200, 2);
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < 4; i++)
+		it[i].run = &runs[i];
+	assert_int_equal(mg_store_add_runs(st, it, 4), 0);
+
+	assert_int_equal(it[0].error, 0);
+	assert_false(it[0].existed);
+	assert_int_equal(it[1].error, MG_EINPUT);
+	assert_non_null(strstr(it[1].err.msg, "commit.sha"));
+	assert_int_equal(it[2].error, 0);
+	assert_true(it[2].existed);
+	assert_int_equal(it[2].id, it[0].id);
+	assert_int_equal(it[3].error, 0);
+	assert_false(it[3].existed);
+	assert_true(it[3].id > it[0].id);
+	assert_int_equal(count_rows(f->db, "runs"), 2);
+	/* make_run: 3 samples per repetition */
+	assert_int_equal(run_samples(f->db, it[0].id), 9);
+	assert_int_equal(run_samples(f->db, it[3].id), 6);
+	assert_int_equal(fk_violations(f->db), 0);
+	for (i = 0; i < 4; i++)
+		mg_run_release(&runs[i]);
+	mg_store_close(st);
+}
+
+/*
+ * Every statement of a batch of three runs failed in turn, each time on a
+ * fresh database: a run either failed with the injected error and left
+ * nothing, or is there whole; a failure inside one run leaves the runs
+ * around it committed. (The injection counts prepared statements, not
+ * BEGIN/SAVEPOINT/COMMIT.)
+ */
+static void test_batch_all_or_nothing(void **state)
+{
+	struct fixture *f = *state;
+	const char *shas[3] = {SHA_A, SHA_B,
+	                       "4444444444444444444444444444444444444444"};
+	bool isolated = false;
+	int n, i, failures = 0;
+
+	for (n = 1;; n++) {
+		mg_store_batch_item it[3];
+		mg_err err = MG_ERR_INIT;
+		mg_store *st = NULL;
+		mg_run runs[3];
+		char *db, name[32];
+		int ok = 0, stored = 0;
+
+		snprintf(name, sizeof(name), "batch-%d.db", n);
+		db = mgt_path(f->dir, name);
+		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+		memset(it, 0, sizeof(it));
+		for (i = 0; i < 3; i++) {
+			make_run(&runs[i], shas[i], 1000 + i, "main", 10 * i,
+			         2);
+			add_profile(&runs[i]);
+			it[i].run = &runs[i];
+		}
+		mg_store_fail_after(st, n);
+		(void)mg_store_add_runs(st, it, 3);
+		mg_store_fail_after(st, 0);
+		for (i = 0; i < 3; i++) {
+			if (it[i].error == 0) {
+				ok++;
+				assert_int_equal(run_samples(db, it[i].id), 6);
+				continue;
+			}
+			failures++;
+			assert_int_equal(it[i].error, MG_EDB);
+			assert_non_null(
+			        strstr(it[i].err.msg, "injected failure"));
+		}
+		stored = (int)count_rows(db, "runs");
+		assert_int_equal(stored, ok);
+		assert_int_equal(count_rows(db, "samples"), 6 * ok);
+		assert_int_equal(count_rows(db, "profiles"), ok);
+		assert_int_equal(fk_violations(db), 0);
+		if (ok == 2)
+			isolated = true;
+		for (i = 0; i < 3; i++)
+			mg_run_release(&runs[i]);
+		mg_store_close(st);
+		free(db);
+		if (ok == 3)
+			break;
+	}
+	/* many statements per run, so many failures */
+	assert_true(failures > 30);
+	assert_true(isolated);
 }
 
 static void test_idempotency_key(void **state)
@@ -666,6 +818,7 @@ static void test_concurrent_writers(void **state)
 	assert_int_equal(count_rows(f->db, "samples"), 50 * 9);
 	assert_int_equal(count_rows(f->db, "projects"), 1);
 	assert_int_equal(count_rows(f->db, "environments"), 1);
+	assert_int_equal(fk_violations(f->db), 0);
 }
 
 static void test_list_and_has_run(void **state)
@@ -807,6 +960,9 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_batch_all_or_nothing,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_validation, setup,
