@@ -285,6 +285,7 @@ void mg_store_close(mg_store *st)
 	free(st->bench_ids);
 	free(st->pool);
 	sqlite3_close(st->db);
+	free(st->commit_hook);
 	free(st->path);
 	free(st);
 }

@@ -368,6 +368,22 @@ int mg_store_ping(mg_store *st, mg_err *err);
 int mg_store_set_busy_timeout(mg_store *st, int ms);
 bool mg_store_busy_gave_up(void);
 
+/*
+ * Take WAL checkpoints off this connection's commits: instead of SQLite's
+ * automatic checkpoint (run by the committing thread once the WAL passes
+ * 1,000 pages), fn(arg, pages) is called after each commit with the WAL's
+ * size in pages, and the caller checkpoints from another connection with
+ * mg_store_checkpoint. NULL fn restores the automatic checkpoint.
+ */
+int mg_store_on_commit(mg_store *st, void (*fn)(void *arg, int pages),
+                       void *arg);
+/*
+ * A PASSIVE checkpoint: copy what it can of the WAL into the database
+ * without waiting for readers or the writer. *pages_left (may be NULL)
+ * gets the WAL pages not yet copied.
+ */
+int mg_store_checkpoint(mg_store *st, int *pages_left, mg_err *err);
+
 /* ---- end of server queries ---------------------------------------------- */
 
 /*

@@ -29,6 +29,7 @@ struct mg_store {
 	int64_t *bench_ids;
 	struct mg_store__pooled *pool;
 	size_t npool;
+	struct mg_store__hook *commit_hook; /* mg_store_on_commit, or NULL */
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */

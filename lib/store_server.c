@@ -921,3 +921,58 @@ bool mg_store_busy_gave_up(void)
 	busy_gave_up = false;
 	return v;
 }
+
+/* ---- checkpoints --------------------------------------------------------- */
+
+struct mg_store__hook {
+	void (*fn)(void *arg, int pages);
+	void *arg;
+};
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	const struct mg_store__hook *h = arg;
+
+	(void)db;
+	(void)name;
+	h->fn(h->arg, pages);
+	return SQLITE_OK;
+}
+
+int mg_store_on_commit(mg_store *st, void (*fn)(void *arg, int pages),
+                       void *arg)
+{
+	struct mg_store__hook *h;
+
+	if (fn == NULL) {
+		free(st->commit_hook);
+		st->commit_hook = NULL;
+		/* installs SQLite's own hook again */
+		return sqlite3_wal_autocheckpoint(st->db, 1000) == SQLITE_OK
+		               ? 0
+		               : MG_EINTERNAL;
+	}
+	h = st->commit_hook ? st->commit_hook : malloc(sizeof(*h));
+	if (h == NULL)
+		return MG_ENOMEM;
+	h->fn = fn;
+	h->arg = arg;
+	st->commit_hook = h;
+	/* replaces the automatic checkpoint, which is itself a WAL hook */
+	sqlite3_wal_hook(st->db, wal_hook, h);
+	return 0;
+}
+
+int mg_store_checkpoint(mg_store *st, int *pages_left, mg_err *err)
+{
+	int log = 0, done = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	                               &log, &done);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return mg_err_set(err, MG_EDB, "%s: checkpoint: %s", st->path,
+		                  sqlite3_errmsg(st->db));
+	if (pages_left)
+		*pages_left = log > done ? log - done : 0;
+	return 0;
+}

@@ -22,6 +22,99 @@ static void deadline_after(struct timespec *ts, int64_t ms)
 	}
 }
 
+/* ---- checkpoints ---------------------------------------------------------
+ *
+ * SQLite checkpoints the WAL in the thread that commits, so every few
+ * uploads one of them also copied ~4 MB into the database file (and
+ * synced it) while holding the writer, and the uploads queued behind it
+ * waited. Here a commit only notes the WAL's size; a thread of its own,
+ * with its own connection, copies it (PASSIVE: it never blocks the
+ * writer), and the writer's next transaction starts the WAL over.
+ */
+
+/* The writer's commit hook: under the writer, so quick. */
+static void on_commit(void *arg, int pages)
+{
+	mg_srv_db *db = arg;
+
+	if (pages < MG_SRV_CKPT_PAGES)
+		return;
+	if (pages >= MG_SRV_CKPT_PAGES_MAX) {
+		/* the thread is behind: bound the WAL as SQLite would */
+		(void)mg_store_checkpoint(db->writer, NULL, NULL);
+		return;
+	}
+	pthread_mutex_lock(&db->ckpt_lock);
+	db->ckpt_pages = pages;
+	pthread_cond_signal(&db->ckpt_cond);
+	pthread_mutex_unlock(&db->ckpt_lock);
+}
+
+static void *checkpoints(void *arg)
+{
+	mg_srv_db *db = arg;
+	mg_err err = MG_ERR_INIT;
+	int left = 0;
+
+	pthread_mutex_lock(&db->ckpt_lock);
+	for (;;) {
+		while (!db->ckpt_stop && db->ckpt_pages == 0)
+			pthread_cond_wait(&db->ckpt_cond, &db->ckpt_lock);
+		if (db->ckpt_stop)
+			break;
+		db->ckpt_pages = 0;
+		pthread_mutex_unlock(&db->ckpt_lock);
+		/* On first need: an idle server holds no extra connection. */
+		if (db->ckpt == NULL && mg_store_open(&db->ckpt, db->path,
+		                                      db->sync_flags, &err) < 0)
+			mg_log(MG_LOG_WARN, "db", "checkpoints: %s", err.msg);
+		if (db->ckpt && mg_store_checkpoint(db->ckpt, &left, &err) < 0)
+			mg_log(MG_LOG_WARN, "db", "%s", err.msg);
+		else if (db->ckpt)
+			atomic_fetch_add(&db->ckpt_runs, 1);
+		/* it reads the WAL, not pages: keep no cache between runs */
+		if (db->ckpt)
+			mg_store_release_memory(db->ckpt);
+		pthread_mutex_lock(&db->ckpt_lock);
+	}
+	pthread_mutex_unlock(&db->ckpt_lock);
+	return NULL;
+}
+
+static int start_checkpoints(mg_srv_db *db, mg_err *err)
+{
+	int rc;
+
+	if (mg_store_on_commit(db->writer, on_commit, db) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	rc = pthread_create(&db->ckpt_thread, NULL, checkpoints, db);
+	if (rc != 0) {
+		(void)mg_store_on_commit(db->writer, NULL, NULL);
+		return mg_err_set(err, MG_EINTERNAL,
+		                  "cannot start the checkpoint thread: %s",
+		                  strerror(rc));
+	}
+	db->ckpt_started = true;
+	return 0;
+}
+
+static void stop_checkpoints(mg_srv_db *db)
+{
+	if (!db->ckpt_started)
+		return;
+	pthread_mutex_lock(&db->ckpt_lock);
+	db->ckpt_stop = true;
+	pthread_cond_signal(&db->ckpt_cond);
+	pthread_mutex_unlock(&db->ckpt_lock);
+	pthread_join(db->ckpt_thread, NULL);
+	db->ckpt_started = false;
+	mg_store_close(db->ckpt);
+	db->ckpt = NULL;
+	mg_log(MG_LOG_DEBUG, "db",
+	       "%ld WAL checkpoints by the checkpoint thread",
+	       atomic_load(&db->ckpt_runs));
+}
+
 int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
                    mg_err *err)
 {
@@ -39,11 +132,14 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 		error = mg_err_set(err, MG_ENOMEM, "out of memory");
 		goto fail;
 	}
+	db->sync_flags = flags;
 	if (pthread_mutex_init(&db->write_lock, NULL) != 0 ||
 	    pthread_mutex_init(&db->pool_lock, NULL) != 0 ||
 	    pthread_cond_init(&db->pool_cond, NULL) != 0 ||
 	    pthread_mutex_init(&db->ingest_lock, NULL) != 0 ||
-	    pthread_cond_init(&db->ingest_cond, NULL) != 0) {
+	    pthread_cond_init(&db->ingest_cond, NULL) != 0 ||
+	    pthread_mutex_init(&db->ckpt_lock, NULL) != 0 ||
+	    pthread_cond_init(&db->ckpt_cond, NULL) != 0) {
 		error = mg_err_set(err, MG_EINTERNAL, "cannot create locks");
 		goto fail;
 	}
@@ -57,6 +153,9 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 * up as a 503, not as a request stuck for 30 s.
 	 */
 	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
+	error = start_checkpoints(db, err);
+	if (error < 0)
+		goto fail;
 	/*
 	 * Readers open on first need (mg_srv_db_reader): each costs a few
 	 * hundred KiB of schema and cache, which an idle server (or one
@@ -74,6 +173,7 @@ void mg_srv_db_close(mg_srv_db *db)
 {
 	size_t i;
 
+	stop_checkpoints(db);
 	for (i = 0; i < db->nreaders; i++)
 		mg_store_close(db->readers[i]);
 	/* The writer last: closing the last connection checkpoints the WAL. */
@@ -84,6 +184,8 @@ void mg_srv_db_close(mg_srv_db *db)
 		pthread_cond_destroy(&db->pool_cond);
 		pthread_mutex_destroy(&db->ingest_lock);
 		pthread_cond_destroy(&db->ingest_cond);
+		pthread_mutex_destroy(&db->ckpt_lock);
+		pthread_cond_destroy(&db->ckpt_cond);
 	}
 	free(db->readers);
 	free(db->idle);

@@ -34,6 +34,7 @@ typedef struct mg_srv_db {
 	atomic_long write_waiting;  /* requests queued for write_lock */
 	int64_t write_queue;        /* most that may wait (cfg) */
 	int64_t write_timeout_ms;   /* longest wait (cfg) */
+	unsigned sync_flags;        /* MG_STORE_SYNC_FULL or 0 (cfg) */
 	mg_store **readers;         /* all read connections */
 	mg_store **idle;            /* stack of readers not in use */
 	size_t nreaders, nidle;     /* readers opened, not in use */
@@ -47,7 +48,24 @@ typedef struct mg_srv_db {
 	int64_t ingest_queued;                           /* jobs in that list */
 	bool ingest_leader; /* a thread is storing a batch */
 	bool locks_ready;   /* the mutexes above were initialised */
+	/* WAL checkpoints, on their own thread and connection */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_cond;
+	mg_store *ckpt;        /* opened by the thread on first need */
+	int ckpt_pages;        /* WAL pages at the last commit, 0: none due */
+	bool ckpt_stop;        /* set by mg_srv_db_close */
+	bool ckpt_started;     /* the thread exists */
+	atomic_long ckpt_runs; /* checkpoints made, for the log */
 } mg_srv_db;
+
+/*
+ * The WAL size (pages) at which a commit asks the checkpoint thread to
+ * copy it into the database: SQLite's own default. At 16 times that the
+ * thread is behind, and the writer checkpoints itself as SQLite would.
+ */
+#define MG_SRV_CKPT_PAGES 1000
+#define MG_SRV_CKPT_PAGES_MAX 16000
 
 /*
  * Runs stored by one leader in one transaction at most. Larger batches

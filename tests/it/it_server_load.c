@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mgtest.h"
@@ -357,6 +358,60 @@ static void test_saturated_writer_503(void **state)
 	free(log);
 }
 
+/*
+ * WAL checkpoints happen on their own thread (server/db.c), not in the
+ * committing upload: 16 uploads of 512 KiB profiles make ~8 MB of WAL,
+ * past the 1,000-page mark, so while the server is still up the database
+ * file itself must grow past 4 MB, and the log counts the thread's work.
+ */
+static void test_wal_checkpointed_while_serving(void **state)
+{
+	struct fixture *f = *state;
+	char *db = mgt_path(f->dir, "ckpt.db"),
+	     *log = mgt_path(f->dir, "ckpt.log");
+	const char *extra[] = {"--log-level", "debug", NULL};
+	char url[128], *token, *text, *line;
+	struct shared sh;
+	struct stat stb;
+	mgt_srv s;
+	int tries;
+
+	mgt_srv_start(&s, db, log, extra);
+	token = mgt_srv_token(db, "acme/load");
+	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
+	shared_init(&sh, url, token);
+	sh.per_thread = 4;
+	sh.nbench = 10;
+	sh.nunits = 3;
+	sh.nsamples = 5;
+	sh.profile_len = 512 * 1024;
+	sh.honour_503 = true;
+	run_uploaders(&sh, 4, 0, NULL);
+	assert_int_equal(sh.nfail, 0);
+	assert_int_equal(sh.nids, 16);
+	for (tries = 0; tries < 100; tries++) {
+		assert_int_equal(stat(db, &stb), 0);
+		if (stb.st_size > 4 * 1024 * 1024)
+			break;
+		usleep(50000);
+	}
+	assert_true(stb.st_size > 4 * 1024 * 1024);
+	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+	text = mgt_read_file(log, NULL);
+	assert_non_null(text);
+	line = strstr(text, " WAL checkpoints by the checkpoint thread");
+	assert_non_null(line);
+	while (line > text && line[-1] != ' ')
+		line--;
+	assert_true(strtol(line, NULL, 10) >= 1);
+	free(text);
+	mgt_srv_release(&s);
+	pthread_mutex_destroy(&sh.lock);
+	free(token);
+	free(db);
+	free(log);
+}
+
 static void test_sigkill_during_uploads(void **state)
 {
 	struct fixture *f = *state;
@@ -607,6 +662,8 @@ int main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_saturated_writer_503,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_wal_checkpointed_while_serving, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_sigkill_during_uploads,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_go_tool_pprof, setup,
