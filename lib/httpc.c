@@ -54,12 +54,11 @@ int mg_httpc_new(mg_httpc **out, mg_err *err)
 
 	if (c == NULL)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	c->curl = curl_easy_init();
-	if (c->curl == NULL) {
-		free(c);
-		return mg_err_set(err, MG_EINTERNAL,
-		                  "libcurl: cannot create a handle");
-	}
+	/*
+	 * The curl handle waits for the first request: memgate-server
+	 * makes its forge clients at start but loads libcurl only when it
+	 * sends something (server/curl_lazy.c).
+	 */
 	*out = c;
 	return 0;
 }
@@ -368,6 +367,18 @@ int mg_httpc_do(mg_httpc *c, mg_httpc_resp *resp, const mg_httpc_req *req,
 	if (error < 0)
 		return error;
 	redact_url(where, sizeof(where), req->url);
+	if (c->curl == NULL)
+		c->curl = curl_easy_init();
+	/*
+	 * A linked libcurl fails here only when its global init or an
+	 * allocation did; server/curl_lazy.c also when libcurl cannot be
+	 * loaded, and then its curl_easy_strerror says why.
+	 */
+	if (c->curl == NULL)
+		return mg_err_set(err, MG_EINTERNAL,
+		                  "%s %s: cannot create a libcurl handle: %s",
+		                  req->method, where,
+		                  curl_easy_strerror(CURLE_FAILED_INIT));
 	if (req->body && (req->flags & MG_HTTPC_GZIP)) {
 		error = mg_httpc_gzip(&body, req->body, req->body_len, err);
 		if (error == 0)

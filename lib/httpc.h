@@ -84,8 +84,10 @@ typedef struct mg_httpc_resp {
 
 /*
  * Initialise libcurl once per process, before any thread starts (libcurl
- * requires it; mg_httpc_new also works without, but then the first call
- * initialises lazily and is not thread-safe). MG_EINTERNAL on failure.
+ * requires it). Without it the first request initialises libcurl: safe in
+ * memgate-server, whose server/curl_lazy.c loads and initialises libcurl
+ * once under pthread_once, not in a program linking libcurl directly.
+ * MG_EINTERNAL on failure.
  */
 int mg_httpc_global_init(mg_err *err);
 void mg_httpc_global_cleanup(void);

@@ -19,15 +19,22 @@ const char *mg_version(void)
 int mg_version_libs(mg_buf *out)
 {
 	curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	/*
+	 * NULL only in memgate-server, which loads libcurl when first used
+	 * (server/curl_lazy.c): then curl_easy_strerror says why it could
+	 * not.
+	 */
+	const char *curl = cv ? cv->version : "unavailable: ";
+	const char *why = cv ? "" : curl_easy_strerror(CURLE_FAILED_INIT);
 
 	return mg_buf_printf(out,
 	                     "SQLite %s\n"
-	                     "libcurl %s\n"
+	                     "libcurl %s%s\n"
 	                     "zlib %s\n"
 	                     "cJSON %s\n"
 	                     "protobuf-c %s\n"
 	                     "%s\n",
-	                     sqlite3_libversion(), cv->version, zlibVersion(),
+	                     sqlite3_libversion(), curl, why, zlibVersion(),
 	                     cJSON_Version(), protobuf_c_version(),
 	                     OpenSSL_version(OPENSSL_VERSION));
 }

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "httpc.h"
 #include "log.h"
 #include "server.h"
 #include "notify.h" /* issue 7 */
@@ -85,6 +86,7 @@ static int print_version(void)
 		fputs(libs.ptr, stdout);
 	printf("libmicrohttpd %s\n", MHD_get_version());
 	mg_buf_release(&libs);
+	mg_httpc_global_cleanup(); /* libcurl was loaded for its version */
 	return 0;
 }
 
@@ -256,6 +258,12 @@ close_db:
 	if (rc == 0)
 		mg_log(MG_LOG_INFO, "server", "stopped");
 cleanup:
+	/*
+	 * libcurl is loaded and initialised by the first delivery
+	 * (server/curl_lazy.c); this releases it, if it was, now that the
+	 * delivery thread is gone.
+	 */
+	mg_httpc_global_cleanup();
 	free(srv.base_url);
 	mg_srv_config_release(&cfg);
 	return rc;

@@ -12,6 +12,7 @@
  */
 #include <cjson/cJSON.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -162,6 +163,26 @@ static void upload(const char *sha, const char *parent, int nbench,
 	upload_to(PROJECT, F->token, sha, parent, nbench, allocs, pr, base_sha);
 }
 
+/*
+ * To the server s with token tok: a default-branch run b (sha number n)
+ * and pull request pr's head h on it with allocs/op head_allocs.
+ */
+static void upload_pr_to(const mgt_srv *s, char *tok, char b[41], char h[41],
+                         uint64_t n, double head_allocs, int64_t pr)
+{
+	struct fixture saved = *F;
+
+	/* upload() talks to F->srv with F->token */
+	F->srv = *s;
+	F->token = tok;
+	mgt_sha(b, n);
+	mgt_sha(h, n + 1);
+	upload(b, NULL, 2, 1, 0, NULL);
+	upload(h, b, 2, head_allocs, pr, b);
+	F->srv = saved.srv;
+	F->token = saved.token;
+}
+
 /* The dashboard's project list states open regressions per project. */
 static void assert_open_regressions(const char *want)
 {
@@ -186,6 +207,118 @@ static size_t count_status(int status)
 	for (i = 0; i < fakegh_nrequests(F->gh); i++)
 		n += fakegh_request(F->gh, i)->status == status;
 	return n;
+}
+
+/* Whether process pid has libcurl mapped. */
+static bool curl_mapped(pid_t pid)
+{
+	char path[64], *maps;
+	bool found;
+
+	snprintf(path, sizeof(path), "/proc/%ld/maps", (long)pid);
+	maps = mgt_read_file(path, NULL);
+	assert_non_null(maps);
+	found = strstr(maps, "/libcurl") != NULL;
+	free(maps);
+	return found;
+}
+
+/*
+ * memgate-server loads libcurl on first use (server/curl_lazy.c, for the
+ * idle RSS of issue 6): not at start although GitHub is configured, not
+ * for an upload that sends nothing (the first commit has nothing to be
+ * judged against), then by the first delivery, which arrives. Runs first,
+ * while the server of group_setup has sent nothing yet.
+ */
+static void test_curl_loaded_on_first_delivery(void **state)
+{
+	char base[41], head[41];
+
+	(void)state;
+	assert_false(curl_mapped(F->srv.pid));
+	mgt_sha(base, 50);
+	mgt_sha(head, 51);
+	upload(base, NULL, 2, 1, 0, NULL);
+	/* unchanged samples: a success, no open regression for later tests */
+	usleep(300 * 1000); /* a delivery would have started by now */
+	assert_false(curl_mapped(F->srv.pid));
+	upload(head, base, 2, 1, 5, base);
+	assert_int_equal(wait_objects(FAKEGH_STATUS, head, 1), 1);
+	assert_string_equal(fakegh_object_str(F->gh, FAKEGH_STATUS, PROJECT,
+	                                      head, 0, "state"),
+	                    "success");
+	assert_true(curl_mapped(F->srv.pid));
+}
+
+/*
+ * A libcurl.so.4 that cannot be loaded (an empty file found first through
+ * LD_LIBRARY_PATH): the delivery fails with a message naming the cause,
+ * the server keeps serving, and `version` says why instead of crashing.
+ */
+static void test_curl_unloadable(void **state)
+{
+	char b[41], h[41], *libdir, *lib, *db2, *log2, *tok, *text = NULL;
+	char *argv[] = {(char *)mgt_server_bin(), "version", NULL};
+	const char *extra[] = {"--github-api-url", fakegh_url(F->gh),
+	                       "--github-token", "test-token", NULL};
+	mg_buf out = MG_BUF_INIT(1 << 16);
+	mgt_req req = {0};
+	mgt_resp resp;
+	char url[128];
+	double until;
+	mgt_srv s2;
+
+	(void)state;
+	libdir = mgt_path(F->dir, "nocurl");
+	assert_int_equal(mkdir(libdir, 0700), 0);
+	lib = mgt_path(libdir, "libcurl.so.4");
+	mgt_write_file(lib, "", 0);
+	db2 = mgt_path(F->dir, "nocurl.db");
+	log2 = mgt_path(F->dir, "nocurl.log");
+	tok = mgt_srv_token(db2, PROJECT);
+	/* the children get it; this process has its libcurl already */
+	assert_int_equal(setenv("LD_LIBRARY_PATH", libdir, 1), 0);
+	mgt_srv_start(&s2, db2, log2, extra);
+	assert_int_equal(mgt_run(F->dir, argv, &out, NULL), 0);
+	assert_int_equal(unsetenv("LD_LIBRARY_PATH"), 0);
+	assert_non_null(strstr(out.ptr, "\nlibcurl unavailable: cannot load "
+	                                "libcurl.so.4: "));
+	upload_pr_to(&s2, tok, b, h, 1000, 1, 15);
+	until = now_s() + 20;
+	do {
+		free(text);
+		usleep(50 * 1000);
+		text = mgt_read_file(log2, NULL);
+		assert_non_null(text);
+	} while (strstr(text, "cannot load libcurl.so.4") == NULL &&
+	         now_s() < until);
+	if (strstr(text, "failed: POST ") == NULL ||
+	    strstr(text, ": cannot create a libcurl handle: cannot load "
+	                 "libcurl.so.4: ") == NULL)
+		fail_msg("no delivery failure naming libcurl in:\n%s", text);
+	assert_false(curl_mapped(s2.pid));
+	snprintf(url, sizeof(url), "%s/healthz", s2.url);
+	req.url = url;
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 200);
+	mgt_resp_release(&resp);
+	assert_int_equal(fakegh_objects(F->gh, FAKEGH_STATUS, PROJECT, h), 0);
+	assert_int_equal(mgt_srv_stop(&s2, SIGTERM), 0);
+	mgt_srv_release(&s2);
+
+	/* the same binary with the real library reports the version loaded */
+	mg_buf_reset(&out);
+	assert_int_equal(mgt_run(F->dir, argv, &out, NULL), 0);
+	snprintf(url, sizeof(url), "\nlibcurl %s\n",
+	         curl_version_info(CURLVERSION_NOW)->version);
+	assert_non_null(strstr(out.ptr, url));
+	mg_buf_release(&out);
+	free(text);
+	free(tok);
+	free(log2);
+	free(db2);
+	free(lib);
+	free(libdir);
 }
 
 static void test_pr_status_and_comment(void **state)
@@ -422,20 +555,8 @@ static void test_app_check_run(void **state)
 	extra[5] = keyfile;
 	tok = mgt_srv_token(db2, PROJECT);
 	mgt_srv_start(&s2, db2, log2, extra);
-	{
-		struct fixture saved = *F;
-
-		/* upload() talks to F->srv with F->token */
-		F->srv = s2;
-		F->token = tok;
-		mgt_sha(b, 900);
-		mgt_sha(h, 901);
-		upload(b, NULL, 2, 1, 0, NULL);
-		upload(h, b, 2, 2, 14, b);
-		F->srv = saved.srv;
-		F->token = saved.token;
-		free(tok);
-	}
+	upload_pr_to(&s2, tok, b, h, 900, 2, 14);
+	free(tok);
 	until = now_s() + 20;
 	while (fakegh_objects(gh2, FAKEGH_CHECK, PROJECT, h) < 1 &&
 	       now_s() < until)
@@ -587,6 +708,8 @@ static void test_comment_size_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_curl_loaded_on_first_delivery),
+	        cmocka_unit_test(test_curl_unloadable),
 	        cmocka_unit_test(test_pr_status_and_comment),
 	        cmocka_unit_test(test_restart_between_verdict_and_delivery),
 	        cmocka_unit_test(test_push_status),
