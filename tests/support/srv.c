@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,6 +76,12 @@ void mgt_srv_start(mgt_srv *s, const char *db, const char *log,
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
+		/*
+		 * A failed assertion ends the test without mgt_srv_stop:
+		 * the server must not outlive it (and hold its port, files
+		 * and CPU for the rest of the suite).
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(null, 0);
 		dup2(null, 1);
 		dup2(fd, 2);
