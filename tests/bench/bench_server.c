@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "benchrun.h"
 #include "buf.h"
 #include "run.h"
 #include "runjson.h"
@@ -92,73 +93,6 @@ static double quantile_ms(const int64_t *v, size_t n, double q)
 	if (i > n)
 		i = n;
 	return (double)v[i - 1] / 1e6;
-}
-
-static void sha_of(char out[41], uint64_t n)
-{
-	snprintf(out, 41, "%016llx%016llx%08llx",
-	         (unsigned long long)(n * 0x9e3779b97f4a7c15ULL),
-	         (unsigned long long)~n, (unsigned long long)(n & 0xffffffff));
-}
-
-/* A run of nbench x nunits x nsamples, with a profile if plen > 0. */
-static void make_run(mg_run *run, const char *project, uint64_t n,
-                     const char *parent, int nbench, int nunits, int nsamples,
-                     size_t plen)
-{
-	static const char *const units[] = {"B/op", "allocs/op", "ns/op"};
-	int b, u, k;
-
-	mg_run_init(run);
-	mg_run_set_str(&run->project, project);
-	sha_of(run->commit.sha, n);
-	if (parent)
-		mg_run_add_parent(run, parent);
-	run->commit.commit_time = 1600000000 + (int64_t)n * 60;
-	mg_run_set_str(&run->commit.subject, "bench commit");
-	mg_run_set_str(&run->branch, "main");
-	mg_run_set_str(&run->env.os, "linux");
-	run->env.cores = 2;
-	run->started_at = run->commit.commit_time * 1000;
-	run->ended_at = run->started_at + 1000;
-	mg_run_set_str(&run->bench_cmd, "go test -bench=. -count=10");
-	run->wall_ns = 1000000000;
-	run->status = MG_RUN_OK;
-	for (b = 0; b < nbench; b++) {
-		char name[48];
-		size_t idx;
-
-		snprintf(name, sizeof(name), "BenchmarkServer/case%d", b);
-		if (mg_run_append_bench(run, &idx, name, "example.com/bench", 2,
-		                        NULL, 0) < 0)
-			die("out of memory");
-		for (u = 0; u < nunits; u++)
-			for (k = 0; k < nsamples; k++)
-				mg_run_add_sample(
-				        run, idx, units[u % 3],
-				        1000.0 * (b + 1) + 10.0 * u +
-				                (double)((n + (uint64_t)k) % 7),
-				        100000, k);
-	}
-	if (plen > 0) {
-		unsigned char *p = malloc(plen);
-		uint64_t x = n * 0x2545f4914f6cdd1dULL + 7;
-		size_t i, idx;
-
-		if (p == NULL)
-			die("out of memory");
-		for (i = 0; i < plen; i++) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			p[i] = (unsigned char)(x >> 24);
-		}
-		mg_run_add_profile(run, &idx, "heap", "example.com/bench", p,
-		                   plen);
-		mg_profile_add_sample_type(&run->profiles[idx],
-		                           "alloc_space/bytes");
-		free(p);
-	}
 }
 
 /* ---- the server process ----------------------------------------------- */
@@ -380,9 +314,9 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 		mg_run run;
 		char parent[41];
 
-		sha_of(parent, (uint64_t)i + 1000000);
-		make_run(&run, "bench/ingest", (uint64_t)i, parent, 200, 3, 10,
-		         PROFILE_BYTES);
+		mg_bench_sha(parent, (uint64_t)i + 1000000);
+		mg_bench_make_run(&run, "bench/ingest", (uint64_t)i, parent,
+		                  200, 3, 10, PROFILE_BYTES);
 		mg_buf_init(&in.docs[i], MG_BUF_NOLIMIT);
 		if (mg_runjson_write(&in.docs[i], &run, &err) < 0)
 			die("runjson: %s", err.msg);
@@ -458,8 +392,8 @@ static void fill_history_db(const char *db, int ncommits)
 		int64_t id;
 
 		/* 10 benchmarks x 1 unit x 10 samples = 100 samples a run */
-		make_run(&run, "bench/history", (uint64_t)i, i ? parent : NULL,
-		         10, 1, 10, 0);
+		mg_bench_make_run(&run, "bench/history", (uint64_t)i,
+		                  i ? parent : NULL, 10, 1, 10, 0);
 		if (mg_store_add_run(st, &run, &id, NULL, &err) < 0)
 			die("%s", err.msg);
 		memcpy(parent, run.commit.sha, sizeof(parent));

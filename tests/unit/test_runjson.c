@@ -888,7 +888,7 @@ static void test_read_refuses_syntax(void **state)
 	            "levels");
 	free(deep);
 
-	/* Too many values: stops at the limit, before cJSON allocates. */
+	/* Too many values: stops at the limit, before the tree is built. */
 	big = malloc(2 * (size_t)MG_RUNJSON_MAX_VALUES + 8);
 	memcpy(big, "{\"x\":[", 6);
 	for (i = 0; i < MG_RUNJSON_MAX_VALUES; i++)

@@ -1,0 +1,721 @@
+/*
+ * jsonstrict.c - strict JSON syntax check and tree building into an arena
+ * (jsonstrict.h). The check is a state machine with an explicit container
+ * stack; the builder is a recursive descent that trusts the check (its
+ * depth is bounded by it) and so tests nothing twice.
+ */
+#include <float.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdbool.h>
+#include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "jsonstrict.h"
+#include "utf8.h"
+
+_Static_assert(MG_JSONSTRICT_MAX_DEPTH == 32,
+               "the depth message says 32 levels");
+
+/* ------------------------------------------------------------------ */
+/* Pass 1: syntax */
+
+enum scan_state {
+	S_VALUE,        /* a value must follow (top level, after ':' or ',') */
+	S_VALUE_OR_END, /* after '[': a value or ']' */
+	S_KEY,          /* after ',' in an object: a key */
+	S_KEY_OR_END,   /* after '{': a key or '}' */
+	S_COLON,        /* after a key */
+	S_NEXT,         /* after a member or element: ',' or the closer */
+	S_DONE,         /* the top-level value is complete */
+};
+
+struct scan {
+	const char *data;
+	size_t len;
+	size_t pos;      /* next byte to look at */
+	size_t values;   /* containers and scalars so far (keys not counted) */
+	size_t bad_utf8; /* offset of the first invalid UTF-8 byte, or len */
+	size_t max_values;   /* the limit on values */
+	size_t strings;      /* strings so far, keys included */
+	size_t string_bytes; /* their bytes between the quotes, escaped */
+	mg_err *err;
+};
+
+void mg_jsonstrict_line_col(const char *data, size_t pos, size_t *line,
+                            size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < pos; i++) {
+		if (data[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int scan_fail(const struct scan *sc, size_t pos, const char *what)
+{
+	size_t line, col;
+
+	mg_jsonstrict_line_col(sc->data, pos, &line, &col);
+	return mg_err_set(sc->err, MG_EINPUT,
+	                  "invalid JSON at line %zu, column %zu: %s", line, col,
+	                  what);
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Characters that may not directly follow a number or a literal. */
+static bool is_word(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || c == '.' || c == '+' || c == '-' ||
+	       c == '_';
+}
+
+static bool hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (is_digit(c))
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+#ifndef __SSE2__
+/*
+ * Whether one of the 8 bytes of w is below 0x20, above 0x7f, '"' or '\\'.
+ * (x - 0x01..) & ~x has the high bit set in some byte exactly when x has
+ * a zero byte, and (x - 0x20..) & ~x when x has a byte below 0x20
+ * (borrows can only add flags to bytes above one that is flagged anyway).
+ */
+static bool special8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	        ((b - ones) & ~b) | w) &
+	       (ones * 0x80);
+}
+#endif
+
+/*
+ * The offset of the first byte of d at or after i that is below 0x20,
+ * above 0x7f, '"' or '\\' (the bytes of a string that need a look), or
+ * len. 16 bytes at a time with SSE2 (every x86-64 has it), 8 otherwise:
+ * base64 profiles make most of a large document, and byte by byte they
+ * were 15% of a read.
+ */
+static size_t plain_end(const char *d, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+	__m128i v, hit;
+	int mask;
+
+	while (len - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+		/* Signed: bytes above 0x7f are negative, so below 0x20 too. */
+		hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+		                                _mm_cmpeq_epi8(v, bslash)),
+		                   _mm_cmplt_epi8(v, space));
+		mask = _mm_movemask_epi8(hit);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz((unsigned)mask);
+		i += 16;
+	}
+#else
+	uint64_t w;
+
+	while (len - i >= 8) {
+		memcpy(&w, d + i, 8);
+		if (special8(w))
+			break;
+		i += 8;
+	}
+#endif
+	while (i < len && (unsigned char)d[i] >= 0x20 &&
+	       (unsigned char)d[i] < 0x80 && d[i] != '"' && d[i] != '\\')
+		i++;
+	return i;
+}
+
+/* A string starting at the '"' at sc->pos; leaves pos after its end. */
+static int scan_string(struct scan *sc)
+{
+	const char *d = sc->data;
+	size_t i = sc->pos + 1, n;
+	unsigned u, lo;
+
+	for (;;) {
+		unsigned char c;
+
+		i = plain_end(d, i, sc->len);
+		if (i >= sc->len)
+			break;
+		c = (unsigned char)d[i];
+		if (c == '"') {
+			sc->strings++;
+			sc->string_bytes += i - sc->pos - 1;
+			sc->pos = i + 1;
+			return 0;
+		}
+		if (c >= 0x80) {
+			n = mg_utf8_decode((const unsigned char *)d + i,
+			                   sc->len - i, NULL);
+			if (n == 0 && sc->bad_utf8 == sc->len)
+				sc->bad_utf8 = i;
+			i += n ? n : 1;
+			continue;
+		}
+		if (c < 0x20)
+			return scan_fail(sc, i,
+			                 "control character in a string "
+			                 "(must be escaped)");
+		/* c is '\\' */
+		if (i + 1 >= sc->len)
+			break;
+		c = (unsigned char)d[i + 1];
+		if (c != 'u') {
+			if (c == 0 || strchr("\"\\/bfnrt", c) == NULL)
+				return scan_fail(sc, i, "invalid escape");
+			i += 2;
+			continue;
+		}
+		if (sc->len - i < 6 || !hex4(d + i + 2, &u))
+			return scan_fail(sc, i, "invalid \\u escape");
+		if (u == 0)
+			return scan_fail(
+			        sc, i, "\\u0000 in a string is not supported");
+		if (u >= 0xdc00 && u <= 0xdfff)
+			return scan_fail(sc, i, "unpaired surrogate");
+		if (u >= 0xd800 && u <= 0xdbff) {
+			if (sc->len - i < 12 || d[i + 6] != '\\' ||
+			    d[i + 7] != 'u' || !hex4(d + i + 8, &lo) ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return scan_fail(sc, i, "unpaired surrogate");
+			i += 12;
+			continue;
+		}
+		i += 6;
+	}
+	return scan_fail(sc, sc->len, "unexpected end of input in a string");
+}
+
+/*
+ * A number in RFC 8259 form. cJSON copies at most 63 characters of a
+ * number before strtod(), so longer ones (valid JSON, but never written
+ * by memgate) are refused here rather than misread there.
+ */
+static int scan_number(struct scan *sc)
+{
+	const char *d = sc->data;
+	size_t i = sc->pos, start = sc->pos, len = sc->len;
+
+	if (d[i] == '-')
+		i++;
+	if (i < len && d[i] == '0') {
+		i++;
+	} else if (i < len && d[i] >= '1' && d[i] <= '9') {
+		while (i < len && is_digit(d[i]))
+			i++;
+	} else {
+		return scan_fail(sc, start, "malformed number");
+	}
+	if (i < len && d[i] == '.') {
+		i++;
+		if (i >= len || !is_digit(d[i]))
+			return scan_fail(sc, start, "malformed number");
+		while (i < len && is_digit(d[i]))
+			i++;
+	}
+	if (i < len && (d[i] == 'e' || d[i] == 'E')) {
+		i++;
+		if (i < len && (d[i] == '+' || d[i] == '-'))
+			i++;
+		if (i >= len || !is_digit(d[i]))
+			return scan_fail(sc, start, "malformed number");
+		while (i < len && is_digit(d[i]))
+			i++;
+	}
+	if (i < len && is_word(d[i]))
+		return scan_fail(sc, start, "malformed number");
+	if (i - start > MG_JSONSTRICT_MAX_NUMBER)
+		return scan_fail(sc, start, "number longer than 63 characters");
+	sc->pos = i;
+	return 0;
+}
+
+static int scan_literal(struct scan *sc)
+{
+	static const char *const lits[] = {"true", "false", "null"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
+		n = strlen(lits[i]);
+		if (sc->len - sc->pos >= n &&
+		    memcmp(sc->data + sc->pos, lits[i], n) == 0 &&
+		    (sc->pos + n == sc->len ||
+		     !is_word(sc->data[sc->pos + n]))) {
+			sc->pos += n;
+			return 0;
+		}
+	}
+	return scan_fail(sc, sc->pos, "unexpected character");
+}
+
+static int scan_scalar(struct scan *sc, char c)
+{
+	if (c == '"')
+		return scan_string(sc);
+	if (c == '-' || is_digit(c))
+		return scan_number(sc);
+	return scan_literal(sc);
+}
+
+/*
+ * Check the syntax of the whole input; a container stack of
+ * MG_JSONSTRICT_MAX_DEPTH entries replaces recursion.
+ */
+static int scan(struct scan *sc)
+{
+	char stack[MG_JSONSTRICT_MAX_DEPTH];
+	size_t depth = 0;
+	enum scan_state st = S_VALUE;
+	int error;
+	char c;
+
+	while (sc->pos < sc->len) {
+		c = sc->data[sc->pos];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			sc->pos++;
+			continue;
+		}
+		switch (st) {
+		case S_VALUE_OR_END:
+			if (c == ']')
+				goto close;
+			/* fall through */
+		case S_VALUE:
+			if (++sc->values > sc->max_values)
+				return mg_err_set(sc->err, MG_ELIMIT,
+				                  "document has more than %zu "
+				                  "JSON values",
+				                  sc->max_values);
+			if (c == '{' || c == '[') {
+				if (depth == MG_JSONSTRICT_MAX_DEPTH)
+					return scan_fail(
+					        sc, sc->pos,
+					        "nested deeper than 32 "
+					        "levels");
+				stack[depth++] = c;
+				sc->pos++;
+				st = c == '{' ? S_KEY_OR_END : S_VALUE_OR_END;
+				continue;
+			}
+			error = scan_scalar(sc, c);
+			if (error < 0)
+				return error;
+			st = depth ? S_NEXT : S_DONE;
+			continue;
+		case S_KEY_OR_END:
+			if (c == '}')
+				goto close;
+			/* fall through */
+		case S_KEY:
+			if (c != '"')
+				return scan_fail(sc, sc->pos,
+				                 "expected a string key");
+			error = scan_string(sc);
+			if (error < 0)
+				return error;
+			st = S_COLON;
+			continue;
+		case S_COLON:
+			if (c != ':')
+				return scan_fail(sc, sc->pos, "expected ':'");
+			sc->pos++;
+			st = S_VALUE;
+			continue;
+		case S_NEXT:
+			if (c == ',') {
+				sc->pos++;
+				st = stack[depth - 1] == '{' ? S_KEY : S_VALUE;
+				continue;
+			}
+			if (c == '}' || c == ']')
+				goto close;
+			return scan_fail(sc, sc->pos,
+			                 stack[depth - 1] == '{'
+			                         ? "expected ',' or '}'"
+			                         : "expected ',' or ']'");
+		case S_DONE:
+			return scan_fail(sc, sc->pos,
+			                 "unexpected data after the document");
+		}
+	close:
+		if ((c == '}') != (stack[depth - 1] == '{'))
+			return scan_fail(sc, sc->pos, "mismatched bracket");
+		depth--;
+		sc->pos++;
+		st = depth ? S_NEXT : S_DONE;
+	}
+	if (st != S_DONE)
+		return scan_fail(sc, sc->len, "unexpected end of input");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pass 2: the tree */
+
+struct build {
+	const char *data;
+	size_t len;
+	size_t pos; /* next byte to look at */
+	mg_jsonarena *arena;
+	locale_t c_locale; /* for strtod_l, made on first use, or 0 */
+};
+
+static void skip_ws(struct build *b)
+{
+	while (b->pos < b->len &&
+	       (b->data[b->pos] == ' ' || b->data[b->pos] == '\t' ||
+	        b->data[b->pos] == '\n' || b->data[b->pos] == '\r'))
+		b->pos++;
+}
+
+static cJSON *new_node(struct build *b)
+{
+	cJSON *n = mg_jsonarena_alloc(b->arena, sizeof(*n));
+
+	if (n != NULL)
+		memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static size_t put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* Unescape the checked string text [p, end) into out; returns its end. */
+static char *unescape(char *out, const char *p, const char *end)
+{
+	unsigned u, lo;
+
+	while (p < end) {
+		if (*p != '\\') {
+			*out++ = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b':
+			*out++ = '\b';
+			break;
+		case 'f':
+			*out++ = '\f';
+			break;
+		case 'n':
+			*out++ = '\n';
+			break;
+		case 'r':
+			*out++ = '\r';
+			break;
+		case 't':
+			*out++ = '\t';
+			break;
+		case 'u':
+			hex4(p + 2, &u);
+			if (u >= 0xd800 && u <= 0xdbff) {
+				/* pass 1 saw the low surrogate after it */
+				hex4(p + 8, &lo);
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			out += put_utf8(out, u);
+			p += 6;
+			continue;
+		default: /* '"', '\\', '/' */
+			*out++ = p[1];
+			break;
+		}
+		p += 2;
+	}
+	return out;
+}
+
+/*
+ * The string whose opening quote is at pos, unescaped and NUL-terminated
+ * in the arena; pos moves past its closing quote. Most strings have no
+ * escape: they are found by plain_end() and copied by memcpy().
+ */
+static char *build_string(struct build *b)
+{
+	const char *d = b->data, *s = d + b->pos + 1;
+	size_t i = b->pos + 1, end;
+	char *out, *o;
+
+	/* Up to the closing quote or the first escape. */
+	for (;;) {
+		i = plain_end(d, i, b->len);
+		if (d[i] == '"' || d[i] == '\\')
+			break;
+		i++; /* a byte of a UTF-8 sequence: copied as it is */
+	}
+	end = i;
+	if (d[i] == '\\') {
+		for (; d[end] != '"'; end++)
+			if (d[end] == '\\')
+				end++;
+	}
+	/* Unescaping never lengthens: "\uXXXX" is 6 bytes for 3 at most. */
+	out = mg_jsonarena_alloc(b->arena, end - b->pos);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, s, i - b->pos - 1);
+	o = out + (i - b->pos - 1);
+	if (i < end)
+		o = unescape(o, d + i, d + end);
+	*o = '\0';
+	b->pos = end + 1;
+	return out;
+}
+
+#if FLT_EVAL_METHOD == 0
+/* Powers of ten that a double holds exactly. */
+static const double exact_pow10[] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#endif
+
+/*
+ * The number at pos. A plain decimal of at most 15 digits and at most 22
+ * after the point is m / 10^k with m and 10^k exact doubles, so one
+ * division rounds it correctly (Clinger's fast path), the very double
+ * that strtod() returns; anything else goes to strtod_l() in the C locale
+ * (cJSON swaps '.' for the locale's decimal point; the result is the
+ * same). Pass 1 made sure the number is RFC 8259 and ends at a delimiter.
+ */
+static int build_number(struct build *b, cJSON *n)
+{
+	const char *p = b->data + b->pos;
+	size_t k = 0, rest = b->len - b->pos;
+	char buf[MG_JSONSTRICT_MAX_NUMBER + 1];
+	bool neg = false, plain = true, frac = false;
+	int digits = 0, scale = 0;
+	uint64_t m = 0;
+	double d;
+
+	if (p[0] == '-') {
+		neg = true;
+		k = 1;
+	}
+	for (; k < rest; k++) {
+		char c = p[k];
+
+		if (c >= '0' && c <= '9') {
+			if (++digits <= 15)
+				m = m * 10 + (uint64_t)(c - '0');
+			scale += frac;
+		} else if (c == '.') {
+			frac = true;
+		} else if (c == 'e' || c == 'E' || c == '+' || c == '-') {
+			plain = false;
+		} else {
+			break;
+		}
+	}
+#if FLT_EVAL_METHOD == 0
+	if (plain && digits <= 15 && scale <= 22) {
+		d = (double)m / exact_pow10[scale];
+		if (neg)
+			d = -d;
+		goto done;
+	}
+#endif
+	if (b->c_locale == (locale_t)0) {
+		b->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+		if (b->c_locale == (locale_t)0)
+			return MG_ENOMEM;
+	}
+	memcpy(buf, p, k);
+	buf[k] = '\0';
+	d = strtod_l(buf, NULL, b->c_locale);
+#if FLT_EVAL_METHOD == 0
+done:
+#endif
+	b->pos += k;
+	n->type = cJSON_Number;
+	n->valuedouble = d;
+	/* valueint as cJSON sets it: saturated, truncated */
+	if (d >= INT_MAX)
+		n->valueint = INT_MAX;
+	else if (d <= (double)INT_MIN)
+		n->valueint = INT_MIN;
+	else
+		n->valueint = (int)d;
+	return 0;
+}
+
+static int build_value(struct build *b, cJSON *n);
+
+/* The members or elements of the container opening at pos. */
+static int build_container(struct build *b, cJSON *n, bool object)
+{
+	char close = object ? '}' : ']';
+	cJSON *child, *last = NULL;
+	int error;
+
+	n->type = object ? cJSON_Object : cJSON_Array;
+	b->pos++;
+	skip_ws(b);
+	if (b->data[b->pos] == close) {
+		b->pos++;
+		return 0;
+	}
+	for (;;) {
+		child = new_node(b);
+		if (child == NULL)
+			return MG_ENOMEM;
+		if (object) {
+			child->string = build_string(b);
+			if (child->string == NULL)
+				return MG_ENOMEM;
+			skip_ws(b);
+			b->pos++; /* ':' */
+			skip_ws(b);
+		}
+		error = build_value(b, child);
+		if (error < 0)
+			return error;
+		/* cJSON links prev too, and the head's prev is the tail. */
+		if (last == NULL) {
+			n->child = child;
+		} else {
+			last->next = child;
+			child->prev = last;
+		}
+		last = child;
+		n->child->prev = last;
+		skip_ws(b);
+		if (b->data[b->pos++] == close)
+			return 0;
+		skip_ws(b); /* after ',' */
+	}
+}
+
+static int build_value(struct build *b, cJSON *n)
+{
+	switch (b->data[b->pos]) {
+	case '{':
+		return build_container(b, n, true);
+	case '[':
+		return build_container(b, n, false);
+	case '"':
+		n->type = cJSON_String;
+		n->valuestring = build_string(b);
+		return n->valuestring ? 0 : MG_ENOMEM;
+	case 't':
+		n->type = cJSON_True;
+		n->valueint = 1;
+		b->pos += 4;
+		return 0;
+	case 'f':
+		n->type = cJSON_False;
+		b->pos += 5;
+		return 0;
+	case 'n':
+		n->type = cJSON_NULL;
+		b->pos += 4;
+		return 0;
+	default:
+		return build_number(b, n);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+size_t mg_jsonstrict_tree_size(size_t len, size_t values)
+{
+	return values * (sizeof(cJSON) + 3 * MG_JSONARENA_OVERHEAD) + len;
+}
+
+int mg_jsonstrict_parse(cJSON **root, size_t *bad_utf8, mg_jsonarena *arena,
+                        const char *data, size_t len, size_t max_values,
+                        mg_err *err)
+{
+	struct scan sc = {data, len, 0, 0, len, max_values, 0, 0, err};
+	struct build b = {data, len, 0, arena, (locale_t)0};
+	cJSON *top;
+	int error;
+
+	error = scan(&sc);
+	if (error < 0)
+		return error;
+	/*
+	 * What the tree takes, exactly but for the strings' escapes: one
+	 * chunk for it all, so the tree is one malloc.
+	 */
+	if (mg_jsonarena_reserve(
+	            arena, sc.values * (sizeof(cJSON) + MG_JSONARENA_OVERHEAD) +
+	                           sc.strings * (1 + MG_JSONARENA_OVERHEAD) +
+	                           sc.string_bytes) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	skip_ws(&b);
+	top = new_node(&b);
+	error = top ? build_value(&b, top) : MG_ENOMEM;
+	if (b.c_locale != (locale_t)0)
+		freelocale(b.c_locale);
+	if (error < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	*root = top;
+	*bad_utf8 = sc.bad_utf8;
+	return 0;
+}
