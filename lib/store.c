@@ -144,49 +144,87 @@ cleanup:
  * taking the write lock, so two processes opening a new file at once do
  * not both apply the same migration: the second waits, then sees it done.
  */
-static int migrate(mg_store *st, mg_err *err)
+/* Fails with the first dangling reference foreign_key_check reports. */
+static int check_foreign_keys(mg_store *st, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error = 0;
+
+	error = mg_store__prepare(st, &stmt, "PRAGMA foreign_key_check", err);
+	if (error < 0)
+		return error;
+	rc = mg_store__step(st, stmt, err);
+	if (rc == SQLITE_ROW)
+		error = mg_err_set(err, MG_EDB,
+		                   "%s: table %s row %lld references a "
+		                   "missing %s row",
+		                   st->path, sqlite3_column_text(stmt, 0),
+		                   (long long)sqlite3_column_int64(stmt, 1),
+		                   sqlite3_column_text(stmt, 2));
+	else if (rc < 0)
+		error = rc;
+	sqlite3_finalize(stmt);
+	return error;
+}
+
+static int migrate_one(mg_store *st, mg_err *err)
 {
 	const mg_migration *m;
 	char pragma[64];
 	int version, error;
 
-	for (;;) {
-		error = mg_store_begin(st, err);
-		if (error < 0)
-			return error;
-		error = read_user_version(st, &version, err);
-		if (error < 0)
-			goto rollback;
-		if (version > mg_migrations_count) {
-			error = mg_err_set(
-			        err, MG_ECONFLICT,
-			        "%s: database schema version %d is "
-			        "newer than this memgate understands "
-			        "(%d); upgrade memgate",
-			        st->path, version, mg_migrations_count);
-			goto rollback;
-		}
-		if (version == mg_migrations_count)
-			return mg_store_commit(st, err);
-		m = &mg_migrations[version];
-		error = mg_store__exec(st, m->sql, err);
-		if (error < 0) {
-			mg_err_prefix(err, "migration %s", m->name);
-			goto rollback;
-		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		         m->version);
-		error = mg_store__exec(st, pragma, err);
-		if (error < 0)
-			goto rollback;
-		error = mg_store_commit(st, err);
-		if (error < 0)
-			return error;
+	error = mg_store_begin(st, err);
+	if (error < 0)
+		return error;
+	error = read_user_version(st, &version, err);
+	if (error < 0)
+		goto rollback;
+	if (version > mg_migrations_count) {
+		error = mg_err_set(err, MG_ECONFLICT,
+		                   "%s: database schema version %d is newer "
+		                   "than this memgate understands (%d); "
+		                   "upgrade memgate",
+		                   st->path, version, mg_migrations_count);
+		goto rollback;
 	}
+	if (version == mg_migrations_count) {
+		error = mg_store_commit(st, err);
+		return error < 0 ? error : 1;
+	}
+	m = &mg_migrations[version];
+	error = mg_store__exec(st, m->sql, err);
+	if (error == 0)
+		error = check_foreign_keys(st, err);
+	if (error < 0) {
+		mg_err_prefix(err, "migration %s", m->name);
+		goto rollback;
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+	         m->version);
+	error = mg_store__exec(st, pragma, err);
+	if (error < 0)
+		goto rollback;
+	return mg_store_commit(st, err);
 
 rollback:
 	mg_store_rollback(st);
 	return error;
+}
+
+/*
+ * Migrations run with foreign keys off, as SQLite's procedure for
+ * rebuilding a table requires (0008), and each is checked with
+ * foreign_key_check before it commits.
+ */
+static int migrate(mg_store *st, mg_err *err)
+{
+	int rc;
+
+	sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	while ((rc = migrate_one(st, err)) == 0)
+		;
+	sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return rc < 0 ? rc : 0;
 }
 
 static int configure(mg_store *st, unsigned flags, mg_err *err)

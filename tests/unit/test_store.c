@@ -119,11 +119,22 @@ static void add_profile(mg_run *run)
 	        mg_profile_add_func(p, 0, "main.hash", "hash.go", 2, 3), 0);
 }
 
+/*
+ * SHA-256 of add_profile()'s five bytes 1f 8b 08 00 42, computed with
+ * `printf '\037\213\010\000\102' | sha256sum` (octal escapes: the
+ * printf of dash has no \x).
+ */
+#define PROFILE_SHA                                                            \
+	"193dfc563b94c7e10432e6268a6b5909827ba761ef16154fa3e4b647bf50354c"
+#define OLD_BLOB_SQL                                                           \
+	"INSERT INTO profile_blobs(sha256, size, data) VALUES ('" PROFILE_SHA  \
+	"', 5, x'1f8b080042')"
+
 static int64_t count_rows(const char *db, const char *table)
 {
 	sqlite3 *conn;
 	sqlite3_stmt *stmt;
-	char sql[128];
+	char sql[512];
 	int64_t n;
 
 	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
@@ -240,6 +251,15 @@ static void test_migrate_from_each_version(void **state)
 			                     "1)",
 			                     NULL, NULL, NULL),
 			        SQLITE_OK);
+		/*
+		 * The blob add_profile() will store, already there from an
+		 * older version (0008 rebuilds the table): it must survive
+		 * and the new run's profile must share it.
+		 */
+		if (k >= 2)
+			assert_int_equal(sqlite3_exec(conn, OLD_BLOB_SQL, NULL,
+			                              NULL, NULL),
+			                 SQLITE_OK);
 		sqlite3_close(conn);
 
 		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
@@ -253,6 +273,13 @@ static void test_migrate_from_each_version(void **state)
 		mg_store_close(st);
 		assert_int_equal(count_rows(db, "projects"), k >= 1 ? 2 : 1);
 		assert_int_equal(count_rows(db, "profiles"), 1);
+		assert_int_equal(count_rows(db,
+		                            "profile_blobs WHERE data = "
+		                            "x'1f8b080042' AND size = 5 AND "
+		                            "sha256 = '" PROFILE_SHA "'"),
+		                 1);
+		assert_int_equal(count_rows(db, "profile_blobs"), 1);
+		assert_int_equal(fk_violations(db), 0);
 		free(db);
 	}
 }
