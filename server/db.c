@@ -424,3 +424,13 @@ int mg_srv_db_ingest(mg_srv_db *db, mg_srv_ingest *job, mg_err *err)
 	}
 	return 0;
 }
+
+long mg_srv_db_waiting(mg_srv_db *db)
+{
+	long n;
+
+	pthread_mutex_lock(&db->ingest_lock);
+	n = (long)db->ingest_queued;
+	pthread_mutex_unlock(&db->ingest_lock);
+	return n + atomic_load(&db->write_waiting);
+}

@@ -215,8 +215,7 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        (long long)s.db_bytes, (long long)s.wal_bytes,
 		        (long long)s.outbox_pending,
 		        atomic_load(&srv->inflight),
-		        atomic_load(&srv->db.write_waiting),
-		        (long long)rss_bytes());
+		        mg_srv_db_waiting(&srv->db), (long long)rss_bytes());
 	if (error < 0)
 		return mg_err_set(err, error, "metrics: out of memory");
 	return 0;

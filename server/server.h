@@ -135,4 +135,7 @@ void mg_srv_db_writer_put(mg_srv_db *db);
  */
 int mg_srv_db_ingest(mg_srv_db *db, mg_srv_ingest *job, mg_err *err);
 
+/* Uploads queued for a batch plus requests waiting for the writer. */
+long mg_srv_db_waiting(mg_srv_db *db);
+
 #endif
