@@ -239,9 +239,12 @@ for (name, unit), f in fl.items():
     else:
         # The floor is an interval bound: at least the Hodges-Lehmann
         # shift itself (the median of the pairwise differences).
+        # (A byte more in one B/op sample can leave both bounds at 0.)
         hl = statistics.median([b - a for a in x for b in y])
-        assert f["noise_floor"] > 0, f
+        assert f["noise_floor"] >= 0, f
         assert f["noise_floor"] * f["median"] >= abs(hl) - 1e-9, (f, hl)
+    if unit == "ns/op":
+        assert f["noise_floor"] > 0, f  # timing always varies
 assert fl[("BenchmarkSizes/large", "B/op")]["median"] == 4096, fl
 PY
 [ "$(q "SELECT aa FROM ab_sessions ORDER BY id DESC LIMIT 1")" = 1 ]
@@ -336,13 +339,17 @@ v = json.load(urllib.request.urlopen(req))
 floors = dict(((n, u), rel) for n, u, rel in sqlite3.connect(sdb).execute(
     "SELECT b.name, f.unit, f.rel FROM noise_floors f JOIN benchmarks b "
     "ON b.id = f.benchmark_id"))
-seen = 0
+seen = set()
 for r in v["results"]:
     want = floors[(r["benchmark"], r["unit"])]
     if want > 0:
         assert abs(r["rule"]["noise_floor"] - want) < 1e-12, (r, want)
-        seen += 1
-assert seen == 4, seen  # the four ns/op pairs
+        seen.add((r["benchmark"], r["unit"]))
+# Every stored floor reached the verdict: the four ns/op pairs at least
+# (B/op is usually constant, floor 0, but Go now and then reports a byte
+# more in one process).
+assert seen == set(k for k, f in floors.items() if f > 0), (seen, floors)
+assert sum(1 for b, u in seen if u == "ns/op") == 4, seen
 assert any("noise floors of 12" in n for n in v["notes"]), v["notes"]
 assert v["verdict"] == "regression", v["verdict"]
 PY
