@@ -12,6 +12,7 @@
 #define MG_SRV_SERVER_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -137,5 +138,8 @@ int mg_srv_db_ingest(mg_srv_db *db, mg_srv_ingest *job, mg_err *err);
 
 /* Uploads queued for a batch plus requests waiting for the writer. */
 long mg_srv_db_waiting(mg_srv_db *db);
+
+/* *ts = now (CLOCK_REALTIME, as pthread waits use) + ms. */
+void mg_srv_deadline_after(struct timespec *ts, int64_t ms);
 
 #endif
