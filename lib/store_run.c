@@ -925,6 +925,8 @@ int mg_store_add_runs(mg_store *st, mg_store_batch_item *items, size_t n)
 	size_t i, j;
 	int error;
 
+	/* a lock given up earlier on this thread is not this batch's */
+	(void)mg_store_busy_gave_up();
 	for (i = 0; i < n; i++) {
 		items[i].id = 0;
 		items[i].existed = false;

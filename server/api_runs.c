@@ -3,11 +3,12 @@
  *
  * The body is read and parsed outside any lock; only the store call runs
  * under the single writer, in a batch with the uploads that arrived
- * meanwhile (group commit, mg_srv_db_ingest). A token for the run's project is required
- * (checked before the body is read, and against the project named in the
- * body after). The Idempotency-Key header (or the document's
- * idempotency_key; they must agree when both are given) makes a retry
- * return the first upload's id with 200 instead of storing it again.
+ * meanwhile (group commit, mg_srv_db_ingest). A token for the run's
+ * project is required (checked before the body is read, and against the
+ * project named in the body after). The Idempotency-Key header (or the
+ * document's idempotency_key; they must agree when both are given) makes
+ * a retry return the first upload's id with 200 instead of storing it
+ * again.
  *
  * Answers: 201 {"id", "project", "sha", "url", "compare_url",
  * "replayed": false} with a Location header; 200 with the same for a

@@ -20,8 +20,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- group commit --------------------------------------------------------- */
-
 enum { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
 
 /* Under ingest_lock: the first MG_SRV_INGEST_BATCH queued jobs. */

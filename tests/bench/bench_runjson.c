@@ -4,11 +4,12 @@
  * samples, each sample an object, plus one 1 MiB heap profile carried as
  * base64; ~1.78 MB of JSON). Not a test: it prints figures.
  *
- * The document is built in memory with the same shape as bench_server's
- * mg_bench_make_run() and written with mg_runjson_write(). Then, N times each, in
- * this process, the thread's CPU time (median and minimum in ms, and MB/s
- * of each step's input at the median; CPU time rather than wall time,
- * because other work on the machine inflates the latter):
+ * The document is built in memory by mg_bench_make_run() (benchrun.c,
+ * the same run as bench_server's) and written with mg_runjson_write().
+ * Then, N times each, in this process, the thread's CPU time (median and
+ * minimum in ms, and MB/s of each step's input at the median; CPU time
+ * rather than wall time, because other work on the machine inflates the
+ * latter):
  *   - the whole mg_runjson_read() + mg_run_release(),
  *   - cJSON_ParseWithLengthOpts() + cJSON_Delete() alone (how the reader
  *     built its tree before jsonstrict.c), for comparison,
