@@ -40,21 +40,34 @@ static int run_refs(mg_store *st, int64_t run_id, int64_t *project_id,
 }
 
 /*
- * Insert the session, or find the one pairing the same runs (*existed).
+ * Find the session pairing the same runs (*existed), or insert it. The
+ * caller holds the write transaction, so nothing comes between the two.
  */
 static int put_session(mg_store *st, const mg_ab_session *s, int64_t project_id,
                        const int64_t ids[2], int64_t *session_id, bool *existed,
                        mg_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int error, rc;
+	int error;
 
+	error = mg_store__prepare(st, &stmt,
+	                          "SELECT id FROM ab_sessions WHERE "
+	                          "base_run_id = ?1 AND head_run_id = ?2",
+	                          err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, ids[0]);
+	sqlite3_bind_int64(stmt, 2, ids[1]);
+	error = mg_store__select_id(st, stmt, session_id, err);
+	sqlite3_finalize(stmt);
+	*existed = error == 0;
+	if (error != MG_ENOTFOUND)
+		return error;
 	error = mg_store__prepare(
 	        st, &stmt,
 	        "INSERT INTO ab_sessions(project_id, base_run_id, head_run_id, "
 	        "rounds, confirm_rounds, aa, created_at) VALUES (?1, ?2, ?3, "
-	        "?4, ?5, ?6, ?7) ON CONFLICT (base_run_id, head_run_id) DO "
-	        "NOTHING",
+	        "?4, ?5, ?6, ?7) RETURNING id",
 	        err);
 	if (error < 0)
 		return error;
@@ -65,33 +78,7 @@ static int put_session(mg_store *st, const mg_ab_session *s, int64_t project_id,
 	sqlite3_bind_int64(stmt, 5, s->confirm_rounds);
 	sqlite3_bind_int(stmt, 6, s->aa);
 	sqlite3_bind_int64(stmt, 7, mg_store__now_ms());
-	error = mg_store__exec_stmt(st, stmt, err);
-	sqlite3_finalize(stmt);
-	if (error < 0)
-		return error;
-	*existed = sqlite3_changes(st->db) == 0;
-	if (!*existed) {
-		*session_id = sqlite3_last_insert_rowid(st->db);
-		return 0;
-	}
-	error = mg_store__prepare(st, &stmt,
-	                          "SELECT id FROM ab_sessions WHERE "
-	                          "base_run_id = ?1 AND head_run_id = ?2",
-	                          err);
-	if (error < 0)
-		return error;
-	sqlite3_bind_int64(stmt, 1, ids[0]);
-	sqlite3_bind_int64(stmt, 2, ids[1]);
-	rc = mg_store__step(st, stmt, err);
-	if (rc == SQLITE_ROW)
-		*session_id = sqlite3_column_int64(stmt, 0);
-	else
-		error = rc < 0 ? rc
-		               : mg_err_set(err, MG_EINTERNAL,
-		                            "the session of runs %lld and %lld "
-		                            "vanished",
-		                            (long long)ids[0],
-		                            (long long)ids[1]);
+	error = mg_store__select_id(st, stmt, session_id, err);
 	sqlite3_finalize(stmt);
 	return error;
 }

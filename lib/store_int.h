@@ -44,6 +44,12 @@ int mg_store__step(mg_store *st, sqlite3_stmt *stmt, mg_err *err);
 int mg_store__exec_stmt(mg_store *st, sqlite3_stmt *stmt, mg_err *err);
 /* Run SQL without parameters (pragmas, DDL); 0 or MG_EDB. */
 int mg_store__exec(mg_store *st, const char *sql, mg_err *err);
+/*
+ * Step a bound statement whose first column is an id: 0 with *id set,
+ * MG_ENOTFOUND when there is no row (err untouched), or the step's error.
+ */
+int mg_store__select_id(mg_store *st, sqlite3_stmt *stmt, int64_t *id,
+                        mg_err *err);
 /* Bind a string or NULL. */
 int mg_store__bind_text(sqlite3_stmt *stmt, int idx, const char *s);
 /*

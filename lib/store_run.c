@@ -52,7 +52,8 @@ int mg_store__env_key(char out[65], const mg_env *e)
 }
 
 /* Run a one-row "SELECT id ..." prepared statement; MG_ENOTFOUND if none. */
-static int select_id(mg_store *st, sqlite3_stmt *stmt, int64_t *id, mg_err *err)
+int mg_store__select_id(mg_store *st, sqlite3_stmt *stmt, int64_t *id,
+                        mg_err *err)
 {
 	int rc = mg_store__step(st, stmt, err);
 
@@ -85,7 +86,7 @@ int mg_store_project_ensure(mg_store *st, const char *name,
 	mg_store__bind_text(stmt, 2, clone_url);
 	mg_store__bind_text(stmt, 3, default_branch);
 	sqlite3_bind_int64(stmt, 4, mg_store__now_ms());
-	error = select_id(st, stmt, id_out, err);
+	error = mg_store__select_id(st, stmt, id_out, err);
 	if (error == MG_ENOTFOUND)
 		error = mg_err_set(err, MG_EINTERNAL, "project insert: no id");
 	sqlite3_finalize(stmt);
@@ -107,7 +108,7 @@ int mg_store__run_by_key(mg_store *st, const char *project, const char *key,
 		return error;
 	mg_store__bind_text(stmt, 1, project);
 	mg_store__bind_text(stmt, 2, key);
-	error = select_id(st, stmt, id, err);
+	error = mg_store__select_id(st, stmt, id, err);
 	sqlite3_reset(stmt);
 	return error;
 }
@@ -136,7 +137,7 @@ static int put_commit(mg_store *st, int64_t project_id, const mg_run *run,
 	mg_store__bind_text(stmt, 3, run->commit.author);
 	sqlite3_bind_int64(stmt, 4, run->commit.commit_time);
 	mg_store__bind_text(stmt, 5, run->commit.subject);
-	error = select_id(st, stmt, commit_id, err);
+	error = mg_store__select_id(st, stmt, commit_id, err);
 	sqlite3_reset(stmt);
 	if (error < 0)
 		return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
@@ -203,7 +204,7 @@ static int put_env(mg_store *st, const mg_env *e, int64_t *env_id, mg_err *err)
 	mg_store__bind_text(stmt, 12, e->godebug);
 	mg_store__bind_text(stmt, 13, e->thp);
 	mg_store__bind_text(stmt, 14, e->label);
-	error = select_id(st, stmt, env_id, err);
+	error = mg_store__select_id(st, stmt, env_id, err);
 	sqlite3_reset(stmt);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
@@ -247,7 +248,7 @@ static int put_run_row(mg_store *st, const mg_run *run, int64_t project_id,
 	mg_store__bind_text(stmt, 17, run->log_tail);
 	mg_store__bind_text(stmt, 18, run->idempotency_key);
 	sqlite3_bind_int64(stmt, 19, mg_store__now_ms());
-	error = select_id(st, stmt, run_id, err);
+	error = mg_store__select_id(st, stmt, run_id, err);
 	sqlite3_reset(stmt);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
@@ -274,7 +275,7 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	mg_store__bind_text(find, 2, package);
 	mg_store__bind_text(find, 3, b->name);
 	sqlite3_bind_int(find, 4, b->procs);
-	error = select_id(st, find, id, err);
+	error = mg_store__select_id(st, find, id, err);
 	sqlite3_reset(find);
 	if (error != MG_ENOTFOUND)
 		return error;
@@ -288,7 +289,7 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	mg_store__bind_text(add, 2, package);
 	mg_store__bind_text(add, 3, b->name);
 	sqlite3_bind_int(add, 4, b->procs);
-	error = select_id(st, add, id, err);
+	error = mg_store__select_id(st, add, id, err);
 	sqlite3_reset(add);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
@@ -592,7 +593,7 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 	mg_store__bind_text(prof, 5, p->default_sample_type);
 	mg_store__bind_text(prof, 6, sha);
 	sqlite3_bind_int64(prof, 7, (int64_t)p->len);
-	error = select_id(st, prof, &profile_id, err);
+	error = mg_store__select_id(st, prof, &profile_id, err);
 	if (error < 0)
 		goto cleanup;
 
@@ -837,33 +838,23 @@ static void ingest_fk(mg_store *st, bool on)
 	             NULL, NULL, NULL);
 }
 
+/* A batch of one: the same transaction, savepoint and checks. */
 int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
                      bool *existed_out, mg_err *err)
 {
-	int64_t run_id = 0;
-	bool existed = false;
-	int error;
+	mg_store_batch_item it;
 
-	error = mg_run_validate(run, err);
-	if (error < 0)
-		return error;
-	ingest_fk(st, false);
-	error = mg_store_begin(st, err);
-	if (error < 0)
-		goto out;
-	error = mg_store__put_run(st, run, &run_id, &existed, err);
-	if (error < 0 || existed)
-		/* Nothing written, or nothing to write: end the transaction. */
-		mg_store_rollback(st);
-	else
-		error = mg_store_commit(st, err);
-out:
-	ingest_fk(st, true);
-	if (error < 0)
-		return error;
-	*id_out = run_id;
+	memset(&it, 0, sizeof(it));
+	it.run = run;
+	(void)mg_store_add_runs(st, &it, 1);
+	if (it.error < 0) {
+		if (err)
+			*err = it.err;
+		return it.error;
+	}
+	*id_out = it.id;
 	if (existed_out)
-		*existed_out = existed;
+		*existed_out = it.existed;
 	return 0;
 }
 

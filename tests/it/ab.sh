@@ -26,6 +26,7 @@
 # Time is not judged (ns/op = 1000%): separate processes on a loaded
 # machine differ by more than a test should wait out.
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 trap 'echo "ab.sh: failed at line $LINENO" >&2' ERR
 memgate=${MEMGATE_BIN:?}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,10 +43,7 @@ unset GITHUB_ACTIONS GITHUB_EVENT_NAME GITHUB_EVENT_PATH GITHUB_REPOSITORY
 repo="$work/repo"
 mkdir -p "$repo/util"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/sizes.git
+it_git_repo https://github.com/acme/sizes.git
 printf 'module example.com/sizes\n\ngo 1.19\n' > go.mod
 
 write_code() { # $1: extra allocation in Sizes/large (0/1), $2: "bad" breaks
@@ -118,16 +116,6 @@ db="$work/m.db"
 bench="go test -run='^\$' -bench={bench} -benchmem -count=1 -benchtime=2000x ./..."
 
 P='(-[0-9]+)?'
-expect() { # $1: wanted exit status, $2: output file, then the command
-	local want=$1 out=$2 rc=0
-	shift 2
-	"$memgate" "$@" > "$out" 2> "$out.err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "memgate $*: exit $rc, want $want"
-		cat "$out" "$out.err"
-		exit 1
-	fi
-}
 q() { sqlite3 "$db" "$1"; }
 
 # ---- usage errors ------------------------------------------------------

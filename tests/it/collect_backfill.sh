@@ -10,6 +10,7 @@
 # profiles and the failed run are checked, the user's work tree must be
 # untouched, and a second collect must skip every commit (resume).
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/collect.XXXXXX")
@@ -19,10 +20,7 @@ export GIT_CEILING_DIRECTORIES=$(dirname "$work")
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/hashes.git
+it_git_repo https://github.com/acme/hashes.git
 printf 'module example.com/hashes\n\ngo 1.19\n' > go.mod
 
 write_code() { # $1: extra allocation in Hash (0/1), $2: Join size

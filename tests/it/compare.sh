@@ -25,6 +25,7 @@
 # Benchmark names carry the machine's GOMAXPROCS suffix ("-2"), or none
 # on one CPU: the patterns allow both (P below).
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
@@ -36,10 +37,7 @@ unset GITHUB_ACTIONS GITHUB_EVENT_NAME GITHUB_EVENT_PATH GITHUB_REPOSITORY
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/hashes.git
+it_git_repo https://github.com/acme/hashes.git
 printf 'module example.com/hashes\n\ngo 1.19\n' > go.mod
 
 write_code() { # $1: extra allocation in Hash (0/1), $2: Join size, $3: note
@@ -106,16 +104,6 @@ write_code 1 512 "v3"; f1=$(commit "f1 join doubles its buffer")
 	--db "$work/m.db" >> "$work/collect.txt"
 
 P='(\\-[0-9]+)?'
-expect() { # $1: wanted exit status, $2: output file, then the command
-	local want=$1 out=$2 rc=0
-	shift 2
-	"$memgate" "$@" > "$out" 2> "$out.err" || rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "memgate $*: exit $rc, want $want"
-		cat "$out" "$out.err"
-		exit 1
-	fi
-}
 
 # c2 -> c3: the extra allocation in Hash.
 expect 1 "$work/reg.md" compare --db "$work/m.db" --base "$c2" --head "$c3" \

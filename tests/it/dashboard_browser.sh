@@ -11,6 +11,7 @@
 # commit and unit, and the verdict row of the regression.
 # Skipped (exit 0) when chromium or go is not installed.
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 server_bin=${MEMGATE_SERVER_BIN:?}
 chrome=$(command -v chromium || command -v chromium-browser || true)
@@ -42,10 +43,7 @@ export GIT_CEILING_DIRECTORIES=$(dirname "$work")
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/hashes.git
+it_git_repo https://github.com/acme/hashes.git
 printf 'module example.com/hashes\n\ngo 1.19\n' > go.mod
 write_code() { # $1: Join size, $2: a comment
 	cat > hashes.go <<GO

@@ -12,6 +12,7 @@
 # test's smallest p is 2 / C(12, 6) = 0.002, below the default alpha 0.01
 # (4 + 4 can never get below 2 / C(8, 4) = 0.029; see lib/changepoint.h).
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/histdetect.XXXXXX")
@@ -22,10 +23,7 @@ export GIT_CEILING_DIRECTORIES
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/bufs.git
+it_git_repo https://github.com/acme/bufs.git
 printf 'module example.com/bufs\n\ngo 1.19\n' > go.mod
 
 write_code() { # $1: revision (comment only), $2: Buf size in bytes

@@ -11,6 +11,7 @@
 #     is 64 MiB for 1.5 s and then small: the stored heap-peak profile
 #     must hold the 64 MiB, heap-last must not (skipped without Go).
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 src=$(cd "$(dirname "$0")/measure" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/measure.XXXXXX")
@@ -33,10 +34,7 @@ check() { # $1: what; the rest: a command that must succeed
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/measure.git
+it_git_repo https://github.com/acme/measure.git
 echo x > README
 git add README
 git commit -q -m "c1"

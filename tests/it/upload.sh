@@ -15,6 +15,7 @@
 #   4. a spool file the server rejects as invalid moves to rejected/
 # The token never appears in memgate's output.
 set -euo pipefail
+. "$(dirname "$0")/../support/it.sh"
 memgate=${MEMGATE_BIN:?}
 server_bin=${MEMGATE_SERVER_BIN:?}
 command -v go >/dev/null || { echo "go not installed: skipped"; exit 0; }
@@ -42,10 +43,7 @@ fail() { echo "upload.sh: $*"; exit 1; }
 repo="$work/repo"
 mkdir -p "$repo"
 cd "$repo"
-git init -q -b main .
-git config user.name Tester
-git config user.email tester@example.com
-git remote add origin https://github.com/acme/uploads.git
+it_git_repo https://github.com/acme/uploads.git
 printf 'module example.com/uploads\n\ngo 1.19\n' > go.mod
 write_code() { # $1: objects allocated per op
 	cat > up.go <<GO

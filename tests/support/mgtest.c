@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "mgtest.h"
 #include "fsutil.h"
 
@@ -191,4 +193,70 @@ const char *mgt_server_bin(void)
 {
 	return env_or("MEMGATE_SERVER_BIN",
 	              MG_BINARY_DIR "/server/memgate-server");
+}
+
+/* ---- databases ------------------------------------------------------------ */
+
+/* sql prepared on a new connection to db, stepped once. */
+static sqlite3_stmt *first_row(const char *db, const char *sql, sqlite3 **conn,
+                               bool *row)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_open(db, conn), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(*conn, sql, -1, &st, NULL),
+	                 SQLITE_OK);
+	*row = sqlite3_step(st) == SQLITE_ROW;
+	return st;
+}
+
+int64_t mgt_sql_int(const char *db, const char *sql)
+{
+	sqlite3 *conn = NULL;
+	bool row;
+	sqlite3_stmt *st = first_row(db, sql, &conn, &row);
+	int64_t n;
+
+	assert_true(row);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(conn);
+	return n;
+}
+
+char *mgt_sql_text(const char *db, const char *sql)
+{
+	sqlite3 *conn = NULL;
+	bool row;
+	sqlite3_stmt *st = first_row(db, sql, &conn, &row);
+	const char *v = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	char *out = v ? mg_strdup(v) : NULL;
+
+	sqlite3_finalize(st);
+	sqlite3_close(conn);
+	return out;
+}
+
+int mgt_store_setup(void **state)
+{
+	mgt_store_fixture *f = calloc(1, sizeof(*f));
+	mg_err err = MG_ERR_INIT;
+
+	assert_non_null(f);
+	f->dir = mgt_tmpdir();
+	f->db = mgt_path(f->dir, "memgate.db");
+	assert_int_equal(mg_store_open(&f->st, f->db, 0, &err), 0);
+	*state = f;
+	return 0;
+}
+
+int mgt_store_teardown(void **state)
+{
+	mgt_store_fixture *f = *state;
+
+	mg_store_close(f->st);
+	free(f->db);
+	mgt_tmpdir_free(f->dir);
+	free(f);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "store.h"
 
 /* Create a fresh directory under $TMPDIR; returns a malloc'd path. */
 char *mgt_tmpdir(void);
@@ -34,6 +35,25 @@ int mgt_run(const char *dir, char *const argv[], mg_buf *out, mg_buf *errout);
 /* Run a /bin/sh command line the same way. */
 int mgt_sh(const char *dir, mg_buf *out, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+
+/*
+ * The first column of the first row of `sql`, read from the database file
+ * db on a connection of its own: as an integer (asserts there is a row),
+ * or as malloc'd text (NULL when there is no row or the value is NULL).
+ */
+int64_t mgt_sql_int(const char *db, const char *sql);
+char *mgt_sql_text(const char *db, const char *sql);
+
+/*
+ * cmocka setup/teardown of a fresh store (memgate.db in a temp dir, open):
+ * *state is an mgt_store_fixture.
+ */
+typedef struct mgt_store_fixture {
+	char *dir, *db;
+	mg_store *st;
+} mgt_store_fixture;
+int mgt_store_setup(void **state);
+int mgt_store_teardown(void **state);
 
 /* The built binaries, from the MEMGATE_BIN / MEMGATE_SERVER_BIN env. */
 const char *mgt_memgate_bin(void);

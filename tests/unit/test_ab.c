@@ -19,35 +19,6 @@
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char SHA_B[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
-struct fixture {
-	char *dir;
-	char *db;
-	mg_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	mg_err err = MG_ERR_INIT;
-
-	f->dir = mgt_tmpdir();
-	f->db = mgt_path(f->dir, "memgate.db");
-	assert_int_equal(mg_store_open(&f->st, f->db, 0, &err), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	mg_store_close(f->st);
-	free(f->db);
-	mgt_tmpdir_free(f->dir);
-	free(f);
-	return 0;
-}
-
 /*
  * A run of `sha` as `memgate ab` makes one: no branch, `rounds` samples
  * of BenchmarkHash-2 ns/op (base + round) and of BenchmarkTar/big
@@ -83,25 +54,9 @@ static void make_run(mg_run *run, const char *sha, const char *label,
 	}
 }
 
-static int64_t count_rows(const char *db, const char *sql)
-{
-	sqlite3 *h = NULL;
-	sqlite3_stmt *stmt = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &stmt, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(h);
-	return n;
-}
-
 static void test_session_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run base, head, back;
 	mg_ab_session s = {5, 2, false, NULL, 0};
@@ -112,13 +67,13 @@ static void test_session_round_trip(void **state)
 	assert_int_equal(mg_store_add_ab(f->st, &base, &head, &s, ids, &err),
 	                 0);
 	assert_true(ids[0] > 0 && ids[1] > ids[0] && ids[2] > 0);
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM ab_sessions "
-	                                   "WHERE rounds = 5 AND "
-	                                   "confirm_rounds = 2 AND aa = 0"),
+	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM ab_sessions "
+	                                    "WHERE rounds = 5 AND "
+	                                    "confirm_rounds = 2 AND aa = 0"),
 	                 1);
-	assert_int_equal(count_rows(f->db,
-	                            "SELECT base_run_id * 1000 + head_run_id "
-	                            "FROM ab_sessions"),
+	assert_int_equal(mgt_sql_int(f->db,
+	                             "SELECT base_run_id * 1000 + head_run_id "
+	                             "FROM ab_sessions"),
 	                 ids[0] * 1000 + ids[1]);
 	/* Both runs whole, without a branch: no history points. */
 	mg_run_init(&back);
@@ -127,14 +82,15 @@ static void test_session_round_trip(void **state)
 	assert_int_equal(back.nsamples, 14);
 	assert_null(back.branch);
 	mg_run_release(&back);
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM samples"), 24);
+	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM samples"),
+	                 24);
 	assert_int_equal(
-	        count_rows(f->db, "SELECT count(*) FROM history_points"), 0);
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM noise_floors"),
-	                 0);
+	        mgt_sql_int(f->db, "SELECT count(*) FROM history_points"), 0);
+	assert_int_equal(
+	        mgt_sql_int(f->db, "SELECT count(*) FROM noise_floors"), 0);
 	/* The units of each benchmark (0007), listed once. */
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM "
-	                                   "benchmark_units"),
+	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM "
+	                                    "benchmark_units"),
 	                 2);
 	mg_run_release(&base);
 	mg_run_release(&head);
@@ -154,13 +110,13 @@ static void counts(const char *db, int64_t out[NTABLES])
 	for (t = 0; t < NTABLES; t++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s",
 		         tables[t]);
-		out[t] = count_rows(db, sql);
+		out[t] = mgt_sql_int(db, sql);
 	}
 }
 
 static void test_session_all_or_nothing(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run base, head;
 	mg_ab_floor fl[2] = {
@@ -198,7 +154,7 @@ static void test_session_all_or_nothing(void **state)
 
 static void test_session_refused(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run base, head, other;
 	mg_ab_floor bad_bench = {
@@ -236,7 +192,7 @@ static void test_session_refused(void **state)
 	assert_int_equal(mg_store_add_ab(f->st, &base, &head, &s, ids, &err),
 	                 MG_EINPUT);
 	assert_non_null(strstr(err.msg, "head run"));
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM runs"), 0);
+	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM runs"), 0);
 	mg_run_release(&base);
 	mg_run_release(&head);
 	mg_run_release(&other);
@@ -291,7 +247,7 @@ static int collect(void *ctx, const char *package, const char *name, int procs,
 
 static void test_floor_choice(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run probe;
 	struct seen s;
@@ -341,7 +297,7 @@ static void test_floor_choice(void **state)
 /* The floors reach the pairs of a comparison, with a note. */
 static void test_floors_in_compare(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_compare *c = NULL;
 	mg_compare_opts co;
@@ -386,7 +342,7 @@ static void test_floors_in_compare(void **state)
 /* A commit's runs to one side, as the server fills its verdicts. */
 static void test_add_commit(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_compare *c = NULL;
 	mg_compare_opts co;
@@ -451,7 +407,7 @@ static void test_add_commit(void **state)
 /* Runs uploaded one by one, paired afterwards by their keys. */
 static void test_link_by_keys(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_run a, b, other;
 	mg_ab_floor fl = {
@@ -472,7 +428,7 @@ static void test_link_by_keys(void **state)
 	                                  ids, &existed, &err),
 	                 MG_ENOTFOUND);
 	assert_non_null(strstr(err.msg, "head_run_key"));
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM ab_sessions"),
+	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM ab_sessions"),
 	                 0);
 	assert_int_equal(mg_store_add_run(f->st, &b, &rb, NULL, &err), 0);
 	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-b", &s,
@@ -480,9 +436,9 @@ static void test_link_by_keys(void **state)
 	                 0);
 	assert_false(existed);
 	assert_true(ids[0] == ra && ids[1] == rb && ids[2] > 0);
-	assert_int_equal(count_rows(f->db,
-	                            "SELECT count(*) FROM noise_floors WHERE "
-	                            "rel = 0.07 AND n = 4"),
+	assert_int_equal(mgt_sql_int(f->db,
+	                             "SELECT count(*) FROM noise_floors WHERE "
+	                             "rel = 0.07 AND n = 4"),
 	                 1);
 	/* Sent again (a retried upload): the first session, nothing new. */
 	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-b", &s,
@@ -490,8 +446,8 @@ static void test_link_by_keys(void **state)
 	                 0);
 	assert_true(existed);
 	assert_int_equal(again[2], ids[2]);
-	assert_int_equal(count_rows(f->db, "SELECT count(*) FROM noise_floors"),
-	                 1);
+	assert_int_equal(
+	        mgt_sql_int(f->db, "SELECT count(*) FROM noise_floors"), 1);
 	/* A key of another project is not found in this one. */
 	assert_int_equal(mg_store_add_run(f->st, &other, &ra, NULL, &err), 0);
 	assert_int_equal(mg_store_link_ab(f->st, "acme/x", "key-a", "key-o", &s,
@@ -663,20 +619,24 @@ static void test_bench_regex(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_session_round_trip, setup,
-	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_session_round_trip,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(test_session_all_or_nothing,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_session_refused, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_floor_choice, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_floors_in_compare, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_add_commit, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_link_by_keys, setup,
-	                                        teardown),
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_session_refused,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_floor_choice, mgt_store_setup, mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_floors_in_compare,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_add_commit, mgt_store_setup, mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_link_by_keys, mgt_store_setup, mgt_store_teardown),
 	        cmocka_unit_test(test_abjson),
 	        cmocka_unit_test(test_noise_floor_statistic),
 	        cmocka_unit_test(test_bench_regex),

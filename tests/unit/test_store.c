@@ -130,22 +130,13 @@ static void add_profile(mg_run *run)
 	"INSERT INTO profile_blobs(sha256, size, data) VALUES ('" PROFILE_SHA  \
 	"', 5, x'1f8b080042')"
 
+/* Rows of table (with any WHERE clause after its name). */
 static int64_t count_rows(const char *db, const char *table)
 {
-	sqlite3 *conn;
-	sqlite3_stmt *stmt;
 	char sql[512];
-	int64_t n;
 
-	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
-	assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(conn);
-	return n;
+	return mgt_sql_int(db, sql);
 }
 
 /*

@@ -11,50 +11,6 @@
 #include "mgtest.h"
 #include "store.h"
 
-struct fixture {
-	char *dir, *db;
-	mg_store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	mg_err err = MG_ERR_INIT;
-
-	f->dir = mgt_tmpdir();
-	f->db = mgt_path(f->dir, "memgate.db");
-	assert_int_equal(mg_store_open(&f->st, f->db, 0, &err), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	mg_store_close(f->st);
-	free(f->db);
-	mgt_tmpdir_free(f->dir);
-	free(f);
-	return 0;
-}
-
-static char *query_text(const char *db, const char *sql)
-{
-	sqlite3 *conn;
-	sqlite3_stmt *st;
-	char *out = NULL;
-
-	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &st, NULL),
-	                 SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		out = mg_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	sqlite3_close(conn);
-	return out;
-}
-
 /* A run of `sha` (parent may be NULL) on `branch`; samples by formula. */
 static void add_run(mg_store *st, const char *project, const char *sha,
                     const char *parent, int64_t time, const char *branch,
@@ -107,7 +63,7 @@ static void add_run(mg_store *st, const char *project, const char *sha,
 
 static void test_projects(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_project_info *list = NULL, p;
 	size_t n = 0;
@@ -151,7 +107,7 @@ static void test_projects(void **state)
 
 static void test_tokens(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	char tok[MG_TOKEN_LEN + 1], tok2[MG_TOKEN_LEN + 1], hex[65], *stored;
 	unsigned char md[32];
@@ -177,13 +133,13 @@ static void test_tokens(void **state)
 	EVP_Digest(tok, strlen(tok), md, &mdlen, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	stored = query_text(f->db, "SELECT token_sha256 FROM api_tokens "
-	                           "ORDER BY id LIMIT 1");
+	stored = mgt_sql_text(f->db, "SELECT token_sha256 FROM api_tokens "
+	                             "ORDER BY id LIMIT 1");
 	assert_string_equal(stored, hex);
 	free(stored);
-	stored = query_text(f->db, "SELECT count(*) FROM api_tokens WHERE "
-	                           "instr(token_sha256, 'mgt_') OR "
-	                           "instr(coalesce(label, ''), 'mgt_')");
+	stored = mgt_sql_text(f->db, "SELECT count(*) FROM api_tokens WHERE "
+	                             "instr(token_sha256, 'mgt_') OR "
+	                             "instr(coalesce(label, ''), 'mgt_')");
 	assert_string_equal(stored, "0");
 	free(stored);
 
@@ -223,7 +179,7 @@ static void test_tokens(void **state)
 
 static void test_commits_benchmarks_profiles(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	static const char c1[] = "1111111111111111111111111111111111111111";
 	static const char c2[] = "2222222222222222222222222222222222222222";
 	static const char c3[] = "3333333333333333333333333333333333333333";
@@ -310,7 +266,7 @@ static void test_commits_benchmarks_profiles(void **state)
 
 static void test_stats_and_ping(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_store_stats s;
 	int64_t id;
@@ -333,7 +289,7 @@ static void test_stats_and_ping(void **state)
  */
 static void test_busy_timeout(void **state)
 {
-	struct fixture *f = *state;
+	mgt_store_fixture *f = *state;
 	mg_err err = MG_ERR_INIT;
 	mg_store *other = NULL;
 	int64_t id;
@@ -357,14 +313,18 @@ static void test_busy_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_projects, mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_tokens, mgt_store_setup,
+	                                        mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(
-	                test_commits_benchmarks_profiles, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_stats_and_ping, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_busy_timeout, setup,
-	                                        teardown),
+	                test_commits_benchmarks_profiles, mgt_store_setup,
+	                mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_stats_and_ping,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_busy_timeout, mgt_store_setup, mgt_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
