@@ -34,8 +34,8 @@ struct key {
 #define OFF(f) offsetof(mg_srv_config, f)
 
 /*
- * Limits, each with its reason: threads beyond 256 only add stacks on a
- * server whose writes are serialized anyway; 100,000 connections is far
+ * Limits, each with its reason: more than 256 read connections only add
+ * caches on a server whose reads are index lookups; 100,000 connections is far
  * past what one SQLite writer can feed; a day is long enough for any
  * timeout; 1 GiB is above any run document (the run reader itself stops
  * at 64 MiB, MG_RUNJSON_MAX_INPUT) while keeping a size_t-safe bound.
@@ -48,7 +48,7 @@ static const struct key keys[] = {
          NULL, 0, 0, NULL,
          "base of the URLs in answers (default http://<listen>)"},
         {"server", "threads", "MEMGATE_THREADS", K_INT, OFF(threads), "4", 1,
-         256, NULL, "HTTP worker threads"},
+         256, NULL, "read connections (requests reading at once)"},
         {"server", "max_connections", "MEMGATE_MAX_CONNECTIONS", K_INT,
          OFF(max_connections), "256", 1, 100000, NULL,
          "open connections at most"},

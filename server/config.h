@@ -33,7 +33,7 @@ typedef struct mg_srv_config {
 	/* [server] */
 	char *listen;               /* host:port to bind; port 0 picks one */
 	char *public_url;           /* base of URLs in answers; NULL: listen */
-	int64_t threads;            /* libmicrohttpd worker threads */
+	int64_t threads;            /* read-only database connections */
 	int64_t max_connections;    /* open connections at once */
 	int64_t connection_timeout; /* idle seconds before a close */
 	int64_t shutdown_timeout;   /* seconds to finish in-flight requests */

@@ -43,7 +43,7 @@ static const char *const SPARK_UNITS[] = {"B/op", "allocs/op", "ns/op"};
 
 /*
  * qsort's comparators here read a file-level pointer to what they sort
- * (C11 has no qsort_r), so sorting is serialised across worker threads.
+ * (C11 has no qsort_r), so sorting is serialised across request threads.
  */
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 

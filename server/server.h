@@ -23,8 +23,9 @@
 
 /*
  * How long a request waits for a read connection before it gets a 503.
- * The pool has one per worker thread, so waiting means a bug or a
- * non-HTTP user holding one; 5 s is long enough not to fail in a burst.
+ * The pool has `threads` connections and each HTTP connection its own
+ * thread, so a burst of reads beyond that waits; 5 s is long enough not
+ * to fail a burst, short enough to shed a flood.
  */
 #define MG_SRV_READER_WAIT_MS 5000
 

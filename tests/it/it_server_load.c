@@ -239,54 +239,88 @@ static int64_t query_int(sqlite3 *db, const char *sql, int64_t arg)
 	return v;
 }
 
+/* A server, its token for acme/load and uploaders' shared state. */
+struct load {
+	char *db, *log, *token;
+	char url[128];
+	mgt_srv s;
+	struct shared sh;
+};
+
+/*
+ * Start a server on <name>.db (extra: its further arguments) and prepare
+ * uploads of runs of nbench x 3 units x nsamples with a profile_len-byte
+ * profile, per_thread each (0: until stopped), resent after a 503.
+ */
+static void start_load(struct load *l, const struct fixture *f,
+                       const char *name, const char *const *extra,
+                       int per_thread, int nbench, int nsamples,
+                       size_t profile_len)
+{
+	char file[64];
+
+	snprintf(file, sizeof(file), "%s.db", name);
+	l->db = mgt_path(f->dir, file);
+	snprintf(file, sizeof(file), "%s.log", name);
+	l->log = mgt_path(f->dir, file);
+	mgt_srv_start(&l->s, l->db, l->log, extra);
+	l->token = mgt_srv_token(l->db, "acme/load");
+	snprintf(l->url, sizeof(l->url), "%s/api/v1/runs", l->s.url);
+	shared_init(&l->sh, l->url, l->token);
+	l->sh.per_thread = per_thread;
+	l->sh.nbench = nbench;
+	l->sh.nunits = 3;
+	l->sh.nsamples = nsamples;
+	l->sh.profile_len = profile_len;
+	l->sh.honour_503 = true;
+}
+
+/* After the server was stopped. */
+static void end_load(struct load *l)
+{
+	mgt_srv_release(&l->s);
+	pthread_mutex_destroy(&l->sh.lock);
+	free(l->token);
+	free(l->db);
+	free(l->log);
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static void test_16_concurrent_uploaders(void **state)
 {
 	struct fixture *f = *state;
-	char *db = mgt_path(f->dir, "c16.db"),
-	     *log = mgt_path(f->dir, "c16.log");
-	char url[128], *token;
-	struct shared sh;
+	struct load l;
 	sqlite3 *conn;
-	mgt_srv s;
 	int i;
 
-	mgt_srv_start(&s, db, log, NULL);
-	token = mgt_srv_token(db, "acme/load");
-	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
-	shared_init(&sh, url, token);
-	sh.per_thread = 4;
-	sh.nbench = 20;
-	sh.nunits = 3;
-	sh.nsamples = 5;
-	sh.profile_len = 8192;
-	sh.honour_503 = true;
-	run_uploaders(&sh, 16, 0, NULL);
+	start_load(&l, f, "c16", NULL, 4, 20, 5, 8192);
+	run_uploaders(&l.sh, 16, 0, NULL);
 
-	assert_int_equal(sh.nfail, 0);
-	assert_int_equal(sh.nids, 64);
-	assert_int_equal(sh.replays_ok, 16);
-	qsort(sh.ids, (size_t)sh.nids, sizeof(sh.ids[0]), cmp_id);
-	for (i = 1; i < sh.nids; i++)
-		assert_true(sh.ids[i] != sh.ids[i - 1]); /* no id twice */
-	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
+	assert_int_equal(l.sh.nfail, 0);
+	assert_int_equal(l.sh.nids, 64);
+	assert_int_equal(l.sh.replays_ok, 16);
+	qsort(l.sh.ids, (size_t)l.sh.nids, sizeof(l.sh.ids[0]), cmp_id);
+	for (i = 1; i < l.sh.nids; i++)
+		assert_true(l.sh.ids[i] != l.sh.ids[i - 1]); /* no id twice */
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
 
-	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_open_v2(l.db, &conn, SQLITE_OPEN_READONLY, NULL),
+	        SQLITE_OK);
 	/* exactly the answered runs, each whole: 20 x 3 x 5 samples */
 	assert_int_equal(query_int(conn, "SELECT count(*) FROM runs", 0), 64);
-	for (i = 0; i < sh.nids; i++) {
+	for (i = 0; i < l.sh.nids; i++) {
 		assert_int_equal(query_int(conn,
 		                           "SELECT count(*) FROM samples WHERE "
 		                           "run_id = ?1",
-		                           sh.ids[i]),
+		                           l.sh.ids[i]),
 		                 300);
 		assert_int_equal(query_int(conn,
 		                           "SELECT p.size FROM profiles p JOIN "
 		                           "profile_blobs b ON b.sha256 = "
 		                           "p.sha256 WHERE p.run_id = ?1",
-		                           sh.ids[i]),
+		                           l.sh.ids[i]),
 		                 8192);
 	}
 	assert_int_equal(
@@ -296,48 +330,32 @@ static void test_16_concurrent_uploaders(void **state)
 	                  0),
 	        64);
 	sqlite3_close(conn);
-	mgt_srv_release(&s);
-	pthread_mutex_destroy(&sh.lock);
-	free(token);
-	free(db);
-	free(log);
+	end_load(&l);
 }
 
 /*
- * No room to wait for the writer (queue 0, 8 worker threads): concurrent
+ * No room to wait for the writer (queue 0, 8 read connections): concurrent
  * uploads meet 503 + Retry-After, never 500, and all get in when resent.
  */
 static void test_saturated_writer_503(void **state)
 {
 	struct fixture *f = *state;
-	char *db = mgt_path(f->dir, "sat.db"),
-	     *log = mgt_path(f->dir, "sat.log");
+	struct load l;
 	const char *extra[] = {"--threads", "8", "--write-queue", "0", NULL};
-	char url[128], *token;
-	struct shared sh;
 	sqlite3 *conn;
-	mgt_srv s;
 
-	mgt_srv_start(&s, db, log, extra);
-	token = mgt_srv_token(db, "acme/load");
-	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
-	shared_init(&sh, url, token);
-	sh.per_thread = 4;
-	sh.nbench = 100;
-	sh.nunits = 3;
-	sh.nsamples = 5;
-	sh.honour_503 = true;
-	run_uploaders(&sh, 8, 0, NULL);
-	assert_int_equal(sh.nfail, 0);
-	assert_int_equal(sh.nids, 32);
-	assert_true(sh.n503 > 0);
-	assert_int_equal(sh.n503_with_retry_after, sh.n503);
+	start_load(&l, f, "sat", extra, 4, 100, 5, 0);
+	run_uploaders(&l.sh, 8, 0, NULL);
+	assert_int_equal(l.sh.nfail, 0);
+	assert_int_equal(l.sh.nids, 32);
+	assert_true(l.sh.n503 > 0);
+	assert_int_equal(l.sh.n503_with_retry_after, l.sh.n503);
 	{
 		char murl[128];
 		mgt_req req = {NULL, murl, NULL, NULL, 0, NULL, 0};
 		mgt_resp resp;
 
-		snprintf(murl, sizeof(murl), "%s/metrics", s.url);
+		snprintf(murl, sizeof(murl), "%s/metrics", l.s.url);
 		assert_int_equal(mgt_http(&resp, NULL, &req), 0);
 		assert_null(strstr(resp.body.ptr, "code=\"500\""));
 		assert_non_null(strstr(resp.body.ptr,
@@ -346,16 +364,13 @@ static void test_saturated_writer_503(void **state)
 		                   "memgate_busy_rejections_total 0\n"));
 		mgt_resp_release(&resp);
 	}
-	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
-	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	assert_int_equal(
+	        sqlite3_open_v2(l.db, &conn, SQLITE_OPEN_READONLY, NULL),
+	        SQLITE_OK);
 	assert_int_equal(query_int(conn, "SELECT count(*) FROM runs", 0), 32);
 	sqlite3_close(conn);
-	mgt_srv_release(&s);
-	pthread_mutex_destroy(&sh.lock);
-	free(token);
-	free(db);
-	free(log);
+	end_load(&l);
 }
 
 /*
@@ -367,37 +382,25 @@ static void test_saturated_writer_503(void **state)
 static void test_wal_checkpointed_while_serving(void **state)
 {
 	struct fixture *f = *state;
-	char *db = mgt_path(f->dir, "ckpt.db"),
-	     *log = mgt_path(f->dir, "ckpt.log");
+	struct load l;
 	const char *extra[] = {"--log-level", "debug", NULL};
-	char url[128], *token, *text, *line;
-	struct shared sh;
+	char *text, *line;
 	struct stat stb;
-	mgt_srv s;
 	int tries;
 
-	mgt_srv_start(&s, db, log, extra);
-	token = mgt_srv_token(db, "acme/load");
-	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
-	shared_init(&sh, url, token);
-	sh.per_thread = 4;
-	sh.nbench = 10;
-	sh.nunits = 3;
-	sh.nsamples = 5;
-	sh.profile_len = 512 * 1024;
-	sh.honour_503 = true;
-	run_uploaders(&sh, 4, 0, NULL);
-	assert_int_equal(sh.nfail, 0);
-	assert_int_equal(sh.nids, 16);
+	start_load(&l, f, "ckpt", extra, 4, 10, 5, 512 * 1024);
+	run_uploaders(&l.sh, 4, 0, NULL);
+	assert_int_equal(l.sh.nfail, 0);
+	assert_int_equal(l.sh.nids, 16);
 	for (tries = 0; tries < 100; tries++) {
-		assert_int_equal(stat(db, &stb), 0);
+		assert_int_equal(stat(l.db, &stb), 0);
 		if (stb.st_size > 4 * 1024 * 1024)
 			break;
 		usleep(50000);
 	}
 	assert_true(stb.st_size > 4 * 1024 * 1024);
-	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
-	text = mgt_read_file(log, NULL);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	text = mgt_read_file(l.log, NULL);
 	assert_non_null(text);
 	line = strstr(text, " WAL checkpoints by the checkpoint thread");
 	assert_non_null(line);
@@ -405,41 +408,80 @@ static void test_wal_checkpointed_while_serving(void **state)
 		line--;
 	assert_true(strtol(line, NULL, 10) >= 1);
 	free(text);
-	mgt_srv_release(&s);
-	pthread_mutex_destroy(&sh.lock);
-	free(token);
-	free(db);
-	free(log);
+	end_load(&l);
+}
+
+/* Releases the write lock test_group_commit holds, 1.5 s in. */
+static void *release_lock(void *arg)
+{
+	sqlite3 *conn = arg;
+
+	usleep(1500 * 1000);
+	sqlite3_exec(conn, "COMMIT", NULL, NULL, NULL);
+	return NULL;
+}
+
+/*
+ * Uploads that arrive while one is being stored share the next commit:
+ * with the database locked by another connection for 1.5 s, the first of
+ * 4 concurrent uploads waits for the lock as its batch's leader, the
+ * other 3 queue behind it and are stored together. The debug log names
+ * every batch.
+ */
+static void test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	const char *extra[] = {"--log-level", "debug", NULL};
+	struct load l;
+	sqlite3 *conn;
+	pthread_t t;
+	char *text, *p;
+	long n, most = 0, sum = 0;
+
+	start_load(&l, f, "group", extra, 1, 10, 3, 0);
+	assert_int_equal(sqlite3_open(l.db, &conn), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(conn, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	        SQLITE_OK);
+	assert_int_equal(pthread_create(&t, NULL, release_lock, conn), 0);
+	run_uploaders(&l.sh, 4, 0, NULL);
+	pthread_join(t, NULL);
+	sqlite3_close(conn);
+	assert_int_equal(l.sh.nfail, 0);
+	assert_int_equal(l.sh.nids, 4);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	text = mgt_read_file(l.log, NULL);
+	assert_non_null(text);
+	for (p = text; (p = strstr(p, "group commit: ")) != NULL; p++) {
+		n = strtol(p + 14, NULL, 10);
+		sum += n;
+		if (n > most)
+			most = n;
+	}
+	/* the 4 first uploads, then the 4 replays of run_uploaders */
+	assert_int_equal(sum, 8);
+	assert_true(most >= 3);
+	free(text);
+	end_load(&l);
 }
 
 static void test_sigkill_during_uploads(void **state)
 {
 	struct fixture *f = *state;
-	char *db = mgt_path(f->dir, "kill.db"),
-	     *log = mgt_path(f->dir, "kill.log");
-	char url[128], *token, *check = NULL;
-	struct shared sh;
+	struct load l;
+	char *check = NULL;
 	sqlite3 *conn;
 	sqlite3_stmt *st;
-	mgt_srv s;
 	int64_t stored;
 	int i;
 
-	mgt_srv_start(&s, db, log, NULL);
-	token = mgt_srv_token(db, "acme/load");
-	snprintf(url, sizeof(url), "%s/api/v1/runs", s.url);
-	shared_init(&sh, url, token);
-	sh.nbench = 50;
-	sh.nunits = 3;
-	sh.nsamples = 4;
-	sh.profile_len = 64 * 1024;
-	sh.honour_503 = true;
+	start_load(&l, f, "kill", NULL, 0, 50, 4, 64 * 1024);
 	/* 8 uploaders until the server is killed, 1.5 s in */
-	run_uploaders(&sh, 8, 1500, &s);
-	assert_true(sh.nids > 0);
+	run_uploaders(&l.sh, 8, 1500, &l.s);
+	assert_true(l.sh.nids > 0);
 
 	assert_int_equal(
-	        sqlite3_open_v2(db, &conn, SQLITE_OPEN_READWRITE, NULL),
+	        sqlite3_open_v2(l.db, &conn, SQLITE_OPEN_READWRITE, NULL),
 	        SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(conn, "PRAGMA integrity_check", -1,
 	                                    &st, NULL),
@@ -450,22 +492,22 @@ static void test_sigkill_during_uploads(void **state)
 	assert_string_equal(check, "ok");
 	free(check);
 	/* every 2xx run, whole; a run may be stored without its answer */
-	for (i = 0; i < sh.nids; i++) {
+	for (i = 0; i < l.sh.nids; i++) {
 		assert_int_equal(query_int(conn,
 		                           "SELECT count(*) FROM samples WHERE "
 		                           "run_id = ?1",
-		                           sh.ids[i]),
+		                           l.sh.ids[i]),
 		                 600);
 		assert_int_equal(
 		        query_int(conn,
 		                  "SELECT length(b.data) FROM profiles p "
 		                  "JOIN profile_blobs b ON b.sha256 = "
 		                  "p.sha256 WHERE p.run_id = ?1",
-		                  sh.ids[i]),
+		                  l.sh.ids[i]),
 		        64 * 1024);
 	}
 	stored = query_int(conn, "SELECT count(*) FROM runs", 0);
-	assert_true(stored >= sh.nids);
+	assert_true(stored >= l.sh.nids);
 	/* no run is partial, answered or not */
 	assert_int_equal(query_int(conn,
 	                           "SELECT count(*) FROM runs r WHERE (SELECT "
@@ -474,12 +516,13 @@ static void test_sigkill_during_uploads(void **state)
 	                           0),
 	                 0);
 	sqlite3_close(conn);
-	print_message("SIGKILL: %d runs answered 2xx, %lld stored\n", sh.nids,
+	print_message("SIGKILL: %d runs answered 2xx, %lld stored\n", l.sh.nids,
 	              (long long)stored);
 
 	/* the restarted server serves them */
-	mgt_srv_release(&s);
-	mgt_srv_start(&s, db, log, (const char *[]){"--public-read", NULL});
+	mgt_srv_release(&l.s);
+	mgt_srv_start(&l.s, l.db, l.log,
+	              (const char *[]){"--public-read", NULL});
 	{
 		char rurl[256];
 		mgt_req req = {NULL, rurl, NULL, NULL, 0, NULL, 0};
@@ -487,8 +530,8 @@ static void test_sigkill_during_uploads(void **state)
 		cJSON *d;
 
 		snprintf(rurl, sizeof(rurl),
-		         "%s/api/v1/projects/acme%%2Fload/runs/%lld", s.url,
-		         (long long)sh.ids[sh.nids - 1]);
+		         "%s/api/v1/projects/acme%%2Fload/runs/%lld", l.s.url,
+		         (long long)l.sh.ids[l.sh.nids - 1]);
 		assert_int_equal(mgt_http(&resp, NULL, &req), 0);
 		assert_int_equal(resp.status, 200);
 		d = cJSON_Parse(resp.body.ptr);
@@ -498,12 +541,8 @@ static void test_sigkill_during_uploads(void **state)
 		cJSON_Delete(d);
 		mgt_resp_release(&resp);
 	}
-	assert_int_equal(mgt_srv_stop(&s, SIGTERM), 0);
-	mgt_srv_release(&s);
-	pthread_mutex_destroy(&sh.lock);
-	free(token);
-	free(db);
-	free(log);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	end_load(&l);
 }
 
 /* ---- go tool pprof ------------------------------------------------------ */
@@ -664,6 +703,8 @@ int main(void)
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_wal_checkpointed_while_serving, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_group_commit, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_sigkill_during_uploads,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_go_tool_pprof, setup,
