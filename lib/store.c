@@ -7,6 +7,7 @@
  * crash mid-way leaves the previous version intact.
  */
 #include <sys/time.h>
+#include <time.h>
 
 #include "buf.h"
 #include "migrations.h"
@@ -227,6 +228,30 @@ static int migrate(mg_store *st, mg_err *err)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * Switching a new file to WAL takes a lock SQLite does not wait for (the
+ * busy handler is not called), so two processes creating one database at
+ * once saw "database is locked" (test_concurrent_writers, now and then on
+ * a loaded machine). Retry every 10 ms for the busy timeout.
+ */
+static int set_wal(mg_store *st, mg_err *err)
+{
+	const struct timespec tick = {0, 10 * 1000000L};
+	int waited;
+
+	for (waited = 0;; waited += 10) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL,
+		                      NULL, NULL);
+
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY ||
+		    waited >= MG_STORE_BUSY_TIMEOUT_MS)
+			return db_error(st, err, "journal_mode = WAL");
+		nanosleep(&tick, NULL);
+	}
+}
+
 static int configure(mg_store *st, unsigned flags, mg_err *err)
 {
 	int error;
@@ -240,7 +265,7 @@ static int configure(mg_store *st, unsigned flags, mg_err *err)
 	 * WAL: readers never block the writer and vice versa, which the
 	 * server's concurrent history queries during ingest rely on.
 	 */
-	error = mg_store__exec(st, "PRAGMA journal_mode = WAL", err);
+	error = set_wal(st, err);
 	/*
 	 * Statement journals (the undo copy of the pages a statement changes
 	 * inside a larger transaction) in memory, not in a temp file: a run's
