@@ -92,6 +92,11 @@ typedef struct mg_profile {
 	char *default_sample_type; /* as the profile declares, or NULL */
 	unsigned char *data;       /* the raw bytes as produced (gzip or not) */
 	size_t len;
+	/*
+	 * SHA-256 of data in hex, when known and checked (the run-document
+	 * reader sets it); "" otherwise, and the store computes it.
+	 */
+	char sha256[65];
 	mg_func_agg *funcs; /* per-function aggregates, every sample type */
 	size_t nfuncs;
 } mg_profile;

@@ -1391,6 +1391,7 @@ static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
 	free(p->data);
 	p->data = data;
 	p->len = len;
+	memcpy(p->sha256, actual, sizeof(p->sha256));
 	cJSON_ArrayForEach(c, it[P_TYPES])
 	{
 		jp ti = {&tp, NULL, i++};

@@ -327,6 +327,12 @@ int mg_store_open(mg_store **out, const char *path, unsigned flags, mg_err *err)
 		if (error < 0)
 			goto fail;
 	}
+	if (flags & MG_STORE_PROFILES_IN_DIR) {
+		error = mg_store__open_blobs(st, true, err);
+		if (error < 0)
+			goto fail;
+		st->blobs_write = true;
+	}
 	*out = st;
 	return 0;
 
@@ -349,6 +355,8 @@ void mg_store_close(mg_store *st)
 	free(st->pool);
 	sqlite3_close(st->db);
 	free(st->commit_hook);
+	mg_blobdir_free(st->blobs);
+	free(st->created);
 	free(st->path);
 	free(st);
 }
@@ -378,18 +386,24 @@ int mg_store_begin(mg_store *st, mg_err *err)
 	if (error < 0)
 		return error;
 	st->in_tx = true;
+	st->ncreated = 0;
 	return 0;
 }
 
 int mg_store_commit(mg_store *st, mg_err *err)
 {
-	int error = mg_store__exec(st, "COMMIT", err);
+	int error;
 
+	/* The files first: a committed row must never name a lost file. */
+	error = mg_store__sync_created(st, err);
+	if (error == 0)
+		error = mg_store__exec(st, "COMMIT", err);
 	if (error < 0) {
 		mg_store_rollback(st);
 		return error;
 	}
 	st->in_tx = false;
+	st->ncreated = 0;
 	return 0;
 }
 
@@ -399,6 +413,7 @@ void mg_store_rollback(mg_store *st)
 		return;
 	/* A failed statement may already have ended it; ignore that. */
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	mg_store__unlink_created(st, 0);
 	st->in_tx = false;
 }
 
@@ -444,6 +459,8 @@ cleanup:
 	if (b && sqlite3_backup_finish(b) != SQLITE_OK && error == 0)
 		error = mg_err_set(err, MG_EDB, "%s: backup: %s", dest_path,
 		                   sqlite3_errmsg(dest));
+	if (error == 0)
+		error = mg_store__backup_profiles(st, dest, dest_path, err);
 	sqlite3_close(dest);
 	return error;
 }

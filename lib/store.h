@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blobdir.h"
 #include "err.h"
 #include "run.h"
 
@@ -25,6 +26,12 @@ typedef struct mg_store mg_store;
 enum mg_store_open_flags {
 	MG_STORE_READONLY = 1 << 0,  /* open read-only, never migrate */
 	MG_STORE_SYNC_FULL = 1 << 1, /* synchronous=FULL (default NORMAL) */
+	/*
+	 * Write new profiles' bytes as files in "<path>-profiles/" (see
+	 * blobdir.h) rather than into the database; the server's choice. A
+	 * store opened without it still reads such profiles from there.
+	 */
+	MG_STORE_PROFILES_IN_DIR = 1 << 2,
 };
 
 /*
@@ -36,6 +43,28 @@ enum mg_store_open_flags {
 int mg_store_open(mg_store **out, const char *path, unsigned flags,
                   mg_err *err);
 void mg_store_close(mg_store *st);
+
+/* The directory of profile files of the database at db_path (malloc'd). */
+char *mg_store_profile_dir(const char *db_path);
+
+/*
+ * Write the files of run's profiles into dir (the profile directory of
+ * a store opened with MG_STORE_PROFILES_IN_DIR) before the run is
+ * queued for the writer: the store then finds them there and writes
+ * only rows, so the writing and flushing of megabytes happens outside
+ * the write lock, in parallel. A run that is not stored in the end
+ * leaves its new files to mg_store_sweep_profiles. 0 or MG_EIO.
+ */
+int mg_store_stage_profiles(mg_blobdir *dir, const mg_run *run, mg_err *err);
+
+/*
+ * Remove what a crash can leave in the profile directory: temporary
+ * files, and files no row names, both only once older than min_age_s
+ * (younger ones may belong to a transaction still open in another
+ * process). *removed counts them. A store without the directory: 0.
+ */
+int mg_store_sweep_profiles(mg_store *st, long min_age_s, size_t *removed,
+                            mg_err *err);
 
 /* PRAGMA user_version of the open database. */
 int mg_store_schema_version(mg_store *st);
@@ -80,6 +109,11 @@ typedef struct mg_store_batch_item {
 	const mg_run *run;
 	int64_t token_id; /* > 0: mg_store_token_touch in the same commit */
 	int64_t now_ms;
+	/*
+	 * The caller has run mg_run_validate on run (mg_runjson_read does),
+	 * so the store need not again while it holds the write lock.
+	 */
+	bool validated;
 	int64_t id;   /* the run's id, or the first upload's on a replay */
 	bool existed; /* a replay of an idempotency key */
 	bool busy;    /* error: the database stayed locked (retry later) */

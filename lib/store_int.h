@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "blobdir.h"
 #include "store.h"
 
 struct mg_store {
@@ -30,6 +31,16 @@ struct mg_store {
 	struct mg_store__pooled *pool;
 	size_t npool;
 	struct mg_store__hook *commit_hook; /* mg_store_on_commit, or NULL */
+	/*
+	 * The profile directory: opened at mg_store_open with
+	 * MG_STORE_PROFILES_IN_DIR, else on the first read of a profile
+	 * kept there. `created` lists the files written by the open
+	 * transaction, which a rollback removes and a commit first syncs.
+	 */
+	mg_blobdir *blobs;
+	bool blobs_write;
+	char (*created)[65];
+	size_t ncreated, created_cap;
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */
@@ -74,6 +85,35 @@ int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
  */
 int mg_store__run_by_key(mg_store *st, const char *project, const char *key,
                          int64_t *id, mg_err *err);
+/*
+ * The bytes of the profile blob with digest sha: `stored_in` and `size`
+ * as profile_blobs has them, (blob, bloblen) its data column. A 'db'
+ * blob is copied, a 'dir' one read from its file; *out is malloc'd,
+ * *len its size.
+ * 0, MG_ENOTFOUND / MG_EIO naming the file, MG_ENOMEM.
+ */
+int mg_store__blob_bytes(mg_store *st, const char *sha, const char *stored_in,
+                         int64_t size, const void *blob, size_t bloblen,
+                         unsigned char **out, size_t *len, mg_err *err);
+/* Open st's profile directory if not yet; create: make it if missing. */
+int mg_store__open_blobs(mg_store *st, bool create, mg_err *err);
+/*
+ * Write the file of a blob new to the open transaction (see `created`).
+ * 0 or the blobdir's error.
+ */
+int mg_store__put_blob_file(mg_store *st, const char *sha, const void *data,
+                            size_t len, mg_err *err);
+/* Remove the profile files created after the first `keep` of this tx. */
+void mg_store__unlink_created(mg_store *st, size_t keep);
+/* Make the renames of this transaction's files durable (before COMMIT). */
+int mg_store__sync_created(mg_store *st, mg_err *err);
+/* Copy the files that the backup at dest/dest_path names. */
+int mg_store__backup_profiles(mg_store *st, sqlite3 *dest,
+                              const char *dest_path, mg_err *err);
+
+/* SHA-256 of data as 64 lower-case hex digits. */
+void mg_store__sha256_hex(char out[65], const void *data, size_t len);
+
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
 

@@ -258,10 +258,9 @@ static int load_profiles(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 	if ((error = mg_store__prepare(
 	             st, &stmt,
 	             "SELECT p.id, p.kind, p.package, p.sample_types, "
-	             "p.default_sample_type, b.data FROM profiles p JOIN "
-	             "profile_blobs b ON b.sha256 = p.sha256 WHERE p.run_id = "
-	             "?1 "
-	             "ORDER BY p.id",
+	             "p.default_sample_type, b.data, b.sha256, b.stored_in, "
+	             "b.size FROM profiles p JOIN profile_blobs b ON b.sha256 "
+	             "= p.sha256 WHERE p.run_id = ?1 ORDER BY p.id",
 	             err)) < 0 ||
 	    (error = mg_store__prepare(st, &funcs,
 	                               "SELECT sample_type, function, file, "
@@ -271,17 +270,31 @@ static int load_profiles(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 		goto cleanup;
 	sqlite3_bind_int64(stmt, 1, run_id);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		unsigned char *bytes;
 		mg_profile *p;
-		size_t idx;
+		size_t idx, len;
 
+		error = mg_store__blob_bytes(
+		        st, (const char *)sqlite3_column_text(stmt, 6),
+		        (const char *)sqlite3_column_text(stmt, 7),
+		        sqlite3_column_int64(stmt, 8),
+		        sqlite3_column_blob(stmt, 5),
+		        (size_t)sqlite3_column_bytes(stmt, 5), &bytes, &len,
+		        err);
+		if (error < 0)
+			goto cleanup;
 		error = mg_run_add_profile(
 		        out, &idx, (const char *)sqlite3_column_text(stmt, 1),
-		        (const char *)sqlite3_column_text(stmt, 2),
-		        sqlite3_column_blob(stmt, 5),
-		        (size_t)sqlite3_column_bytes(stmt, 5));
-		if (error < 0)
+		        (const char *)sqlite3_column_text(stmt, 2), NULL, 0);
+		if (error < 0) {
+			free(bytes);
 			goto oom;
+		}
+		/* hand the bytes over rather than copy them once more */
 		p = &out->profiles[idx];
+		free(p->data);
+		p->data = bytes;
+		p->len = len;
 		if (split_sample_types(p, (const char *)sqlite3_column_text(
 		                                  stmt, 3)) < 0 ||
 		    mg_store__col_str(&p->default_sample_type, stmt, 4) < 0)

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "store_int.h"
 
-static void sha256_hex(char out[65], const void *data, size_t len)
+void mg_store__sha256_hex(char out[65], const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
@@ -46,7 +46,7 @@ int mg_store__env_key(char out[65], const mg_env *e)
 		error = mg_buf_printf(&b, "%lld%c%lld", (long long)e->cores,
 		                      0x1f, (long long)e->mem_bytes);
 	if (error == 0)
-		sha256_hex(out, b.ptr, b.len);
+		mg_store__sha256_hex(out, b.ptr, b.len);
 	mg_buf_release(&b);
 	return error;
 }
@@ -557,13 +557,17 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 	size_t i;
 	int error;
 
-	sha256_hex(sha, p->data, p->len);
+	/* The run-document reader has checked the digest it carries. */
+	if (p->sha256[0])
+		memcpy(sha, p->sha256, sizeof(sha));
+	else
+		mg_store__sha256_hex(sha, p->data, p->len);
 	if (join_sample_types(&types, p) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	if ((error = mg_store__cached(st, MG_STORE__C_BLOB,
 	                              "INSERT OR IGNORE INTO profile_blobs("
-	                              "sha256, size, data) VALUES (?1, ?2, "
-	                              "?3)",
+	                              "sha256, size, data, stored_in) VALUES "
+	                              "(?1, ?2, ?3, ?4)",
 	                              &blob, err)) < 0 ||
 	    (error = mg_store__cached(
 	             st, MG_STORE__C_PROFILE,
@@ -581,8 +585,17 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 
 	mg_store__bind_text(blob, 1, sha);
 	sqlite3_bind_int64(blob, 2, (int64_t)p->len);
-	sqlite3_bind_blob64(blob, 3, p->data, p->len, SQLITE_STATIC);
+	if (st->blobs_write) {
+		/* the row says where; the file is written once, if new */
+		sqlite3_bind_zeroblob(blob, 3, 0);
+		mg_store__bind_text(blob, 4, "dir");
+	} else {
+		sqlite3_bind_blob64(blob, 3, p->data, p->len, SQLITE_STATIC);
+		mg_store__bind_text(blob, 4, "db");
+	}
 	error = mg_store__exec_stmt(st, blob, err);
+	if (error == 0 && st->blobs_write && sqlite3_changes(st->db) == 1)
+		error = mg_store__put_blob_file(st, sha, p->data, p->len, err);
 	if (error < 0)
 		goto cleanup;
 
@@ -923,7 +936,10 @@ int mg_store_add_runs(mg_store *st, mg_store_batch_item *items, size_t n)
 		items[i].existed = false;
 		items[i].busy = false;
 		mg_err_clear(&items[i].err);
-		items[i].error = mg_run_validate(items[i].run, &items[i].err);
+		items[i].error =
+		        items[i].validated
+		                ? 0
+		                : mg_run_validate(items[i].run, &items[i].err);
 	}
 	ingest_fk(st, false);
 again:
@@ -931,6 +947,8 @@ again:
 	if (error < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
+		size_t files = st->ncreated;
+
 		if (items[i].error < 0)
 			continue;
 		error = batch_put(st, &items[i]);
@@ -938,8 +956,11 @@ again:
 			continue;
 		items[i].error = error;
 		items[i].busy = mg_store_busy_gave_up();
-		if (batch_undo(st))
+		if (batch_undo(st)) {
+			mg_store__unlink_created(st, files);
 			continue;
+		}
+		mg_store__unlink_created(st, 0);
 		/*
 		 * The transaction is gone with the runs before this one:
 		 * store them again without it. Each pass drops one run, so

@@ -740,15 +740,15 @@ int mg_store_run_profile(mg_store *st, int64_t id, const char *kind,
 {
 	sqlite3_stmt *stmt = NULL;
 	unsigned char *copy = NULL;
-	const void *blob;
 	size_t n;
 	int rc, error = 0;
 
 	error = mg_store__prepare(
 	        st, &stmt,
-	        "SELECT p.sha256, b.data FROM profiles p JOIN profile_blobs b "
-	        "ON b.sha256 = p.sha256 WHERE p.run_id = ?1 AND p.kind = ?2 "
-	        "AND (?3 IS NULL OR p.package = ?3) ORDER BY p.id LIMIT 2",
+	        "SELECT p.sha256, b.data, b.stored_in, b.size FROM profiles p "
+	        "JOIN profile_blobs b ON b.sha256 = p.sha256 WHERE p.run_id = "
+	        "?1 AND p.kind = ?2 AND (?3 IS NULL OR p.package = ?3) ORDER "
+	        "BY p.id LIMIT 2",
 	        err);
 	if (error < 0)
 		return error;
@@ -767,17 +767,14 @@ int mg_store_run_profile(mg_store *st, int64_t id, const char *kind,
 		                   package ? package : "", package ? "'" : "");
 		goto cleanup;
 	}
-	blob = sqlite3_column_blob(stmt, 1);
-	n = (size_t)sqlite3_column_bytes(stmt, 1);
 	snprintf(sha256_hex, 65, "%s",
 	         (const char *)sqlite3_column_text(stmt, 0));
-	copy = malloc(n ? n : 1);
-	if (copy == NULL) {
-		error = oom(err);
+	error = mg_store__blob_bytes(
+	        st, sha256_hex, (const char *)sqlite3_column_text(stmt, 2),
+	        sqlite3_column_int64(stmt, 3), sqlite3_column_blob(stmt, 1),
+	        (size_t)sqlite3_column_bytes(stmt, 1), &copy, &n, err);
+	if (error < 0)
 		goto cleanup;
-	}
-	if (n)
-		memcpy(copy, blob, n);
 	rc = mg_store__step(st, stmt, err);
 	if (rc < 0) {
 		error = rc;

@@ -111,8 +111,15 @@ static int store(mg_req *r, mg_run *run, double t_parsed)
 	double t_stored;
 	int error;
 
+	/* outside the write lock, in parallel with other uploads */
+	error = mg_store_stage_profiles(r->srv->db.profiles, run, &err);
+	if (error < 0) {
+		mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id, err.msg);
+		return mg_http_fail(r, error, &err);
+	}
 	memset(&job, 0, sizeof(job));
 	job.item.run = run;
+	job.item.validated = true; /* by mg_runjson_read */
 	job.item.token_id = r->token.id;
 	job.item.now_ms = (int64_t)time(NULL) * 1000;
 	error = mg_srv_db_ingest(&r->srv->db, &job, &err);

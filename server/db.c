@@ -116,10 +116,33 @@ static void stop_checkpoints(mg_srv_db *db)
 	       atomic_load(&db->ckpt_runs));
 }
 
+/*
+ * A crash between writing a profile file and committing its row leaves
+ * the file behind; take such files away at start. The hour of grace
+ * spares a transaction still open in another process on this database.
+ */
+#define MG_SRV_SWEEP_AGE_S 3600
+
+static void sweep_profiles(mg_store *st, const char *path)
+{
+	mg_err err = MG_ERR_INIT;
+	size_t removed = 0;
+
+	if (mg_store_sweep_profiles(st, MG_SRV_SWEEP_AGE_S, &removed, &err) < 0)
+		mg_log(MG_LOG_WARN, "db", "%s: profile files: %s", path,
+		       err.msg);
+	else if (removed > 0)
+		mg_log(MG_LOG_INFO, "db",
+		       "%s: removed %zu profile files no run refers to (left "
+		       "by an interrupted upload)",
+		       path, removed);
+}
+
 int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
                    mg_err *err)
 {
 	unsigned flags = cfg->sync == MG_CFG_SYNC_FULL ? MG_STORE_SYNC_FULL : 0;
+	char *dir;
 	int error;
 
 	memset(db, 0, sizeof(*db));
@@ -145,7 +168,19 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 		goto fail;
 	}
 	db->locks_ready = true;
-	error = mg_store_open(&db->writer, cfg->db, flags, err);
+	/* profiles go to files beside the database (schema/0009) */
+	error = mg_store_open(&db->writer, cfg->db,
+	                      flags | MG_STORE_PROFILES_IN_DIR, err);
+	if (error < 0)
+		goto fail;
+	sweep_profiles(db->writer, cfg->db);
+	dir = mg_store_profile_dir(cfg->db);
+	if (dir == NULL) {
+		error = mg_err_set(err, MG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	error = mg_blobdir_open(&db->profiles, dir, false, err);
+	free(dir);
 	if (error < 0)
 		goto fail;
 	/*
@@ -179,6 +214,7 @@ void mg_srv_db_close(mg_srv_db *db)
 		mg_store_close(db->readers[i]);
 	/* The writer last: closing the last connection checkpoints the WAL. */
 	mg_store_close(db->writer);
+	mg_blobdir_free(db->profiles);
 	if (db->locks_ready) {
 		pthread_mutex_destroy(&db->write_lock);
 		pthread_mutex_destroy(&db->pool_lock);

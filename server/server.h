@@ -30,8 +30,13 @@
 #define MG_SRV_READER_WAIT_MS 5000
 
 typedef struct mg_srv_db {
-	char *path;                 /* database file */
-	mg_store *writer;           /* the one write connection */
+	char *path;       /* database file */
+	mg_store *writer; /* the one write connection */
+	/*
+	 * The profile directory beside the database: uploads write their
+	 * profiles' files there before they queue (mg_store_stage_profiles).
+	 */
+	mg_blobdir *profiles;
 	pthread_mutex_t write_lock; /* held while writer is used */
 	atomic_long write_waiting;  /* requests queued for write_lock */
 	int64_t write_queue;        /* most that may wait (cfg) */

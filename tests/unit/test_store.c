@@ -5,6 +5,7 @@
  * failures, idempotency, validation, the history query and its plan, and
  * two processes writing at once.
  */
+#include <dirent.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -534,9 +535,28 @@ static void test_batch(void **state)
  * around it committed. (The injection counts prepared statements, not
  * BEGIN/SAVEPOINT/COMMIT.)
  */
-static void test_batch_all_or_nothing(void **state)
+/* The regular files in dir (. and .. aside). */
+static int64_t count_files(const char *dir)
 {
-	struct fixture *f = *state;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int64_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_type == DT_REG;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Every statement of a batch fails in turn (fault injection), on a fresh
+ * database each time: a failed run leaves nothing, the others are whole.
+ * With profiles in their directory, that includes the files: exactly one
+ * per blob row that the database kept, each run's profile distinct.
+ */
+static void batch_all_or_nothing(const struct fixture *f, unsigned flags)
+{
 	const char *shas[3] = {SHA_A, SHA_B,
 	                       "4444444444444444444444444444444444444444"};
 	bool isolated = false;
@@ -550,14 +570,16 @@ static void test_batch_all_or_nothing(void **state)
 		char *db, name[32];
 		int ok = 0, stored = 0;
 
-		snprintf(name, sizeof(name), "batch-%d.db", n);
+		snprintf(name, sizeof(name), "batch-%u-%d.db", flags, n);
 		db = mgt_path(f->dir, name);
-		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+		assert_int_equal(mg_store_open(&st, db, flags, &err), 0);
 		memset(it, 0, sizeof(it));
 		for (i = 0; i < 3; i++) {
 			make_run(&runs[i], shas[i], 1000 + i, "main", 10 * i,
 			         2);
 			add_profile(&runs[i]);
+			/* distinct bytes, so each run has a blob of its own */
+			runs[i].profiles[0].data[4] = (unsigned char)i;
 			it[i].run = &runs[i];
 		}
 		mg_store_fail_after(st, n);
@@ -579,6 +601,15 @@ static void test_batch_all_or_nothing(void **state)
 		assert_int_equal(count_rows(db, "samples"), 6 * ok);
 		assert_int_equal(count_rows(db, "profiles"), ok);
 		assert_int_equal(fk_violations(db), 0);
+		if (flags & MG_STORE_PROFILES_IN_DIR) {
+			char *dir = mg_store_profile_dir(db);
+
+			assert_int_equal(count_rows(db, "profile_blobs WHERE "
+			                                "stored_in = 'dir'"),
+			                 ok);
+			assert_int_equal(count_files(dir), ok);
+			free(dir);
+		}
 		if (ok == 2)
 			isolated = true;
 		for (i = 0; i < 3; i++)
@@ -591,6 +622,16 @@ static void test_batch_all_or_nothing(void **state)
 	/* many statements per run, so many failures */
 	assert_true(failures > 30);
 	assert_true(isolated);
+}
+
+static void test_batch_all_or_nothing(void **state)
+{
+	batch_all_or_nothing(*state, 0);
+}
+
+static void test_batch_all_or_nothing_profile_files(void **state)
+{
+	batch_all_or_nothing(*state, MG_STORE_PROFILES_IN_DIR);
 }
 
 static void test_idempotency_key(void **state)
@@ -981,6 +1022,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_batch_all_or_nothing,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_batch_all_or_nothing_profile_files, setup,
+	                teardown),
 	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_validation, setup,
