@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "sampleset.h"
 #include "store_int.h"
 
 void mg_store__sha256_hex(char out[65], const void *data, size_t len)
@@ -294,9 +295,6 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
-/* Samples stored per INSERT statement (5 parameters each, plus the run). */
-#define SAMPLE_BATCH 32
-
 /* Drop the scratch of the run being stored (st->bench_ids, st->pool). */
 static void scratch_free(mg_store *st)
 {
@@ -365,99 +363,93 @@ static int put_units(mg_store *st, const mg_run *run, mg_err *err)
 	return error;
 }
 
-/*
- * Samples [from, to) one row per statement; a failure names the sample.
- */
-static int put_sample_rows(mg_store *st, const mg_run *run, int64_t run_id,
-                           size_t from, size_t to, mg_err *err)
+static int cmp_set_order(const void *a, const void *b)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t i;
-	int error;
+	const mg_sample *x = *(const mg_sample *const *)a;
+	const mg_sample *y = *(const mg_sample *const *)b;
+	int c;
 
-	error = mg_store__cached(st, MG_STORE__C_SAMPLE,
-	                         "INSERT INTO samples(run_id, benchmark_id, "
-	                         "unit, seq, value, iterations) VALUES (?1, "
-	                         "?2, ?3, ?4, ?5, ?6)",
-	                         &stmt, err);
-	if (error < 0)
-		return error;
-	sqlite3_bind_int64(stmt, 1, run_id);
-	for (i = from; i < to && error == 0; i++) {
-		const mg_sample *s = &run->samples[i];
-
-		/* bindings stay across a reset: rebind what changes */
-		sqlite3_reset(stmt);
-		sqlite3_bind_int64(stmt, 2, st->bench_ids[s->bench]);
-		mg_store__bind_text(stmt, 3, s->unit);
-		sqlite3_bind_int64(stmt, 4, s->seq);
-		sqlite3_bind_double(stmt, 5, s->value);
-		sqlite3_bind_int64(stmt, 6, s->iterations);
-		error = mg_store__exec_stmt(st, stmt, err);
-		if (error < 0)
-			mg_err_prefix(err, "samples[%zu] ('%s' %s #%lld)", i,
-			              run->benches[s->bench].name, s->unit,
-			              (long long)s->seq);
-	}
-	sqlite3_reset(stmt);
-	return error;
+	if (x->bench != y->bench)
+		return x->bench < y->bench ? -1 : 1;
+	c = strcmp(x->unit, y->unit);
+	if (c)
+		return c;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 /*
- * SAMPLE_BATCH samples from `from` in one multi-row INSERT: a statement
- * per row spent more on starting and ending statements (6000 a run) than
- * on the rows. A constraint failure (a duplicate sample) rolls back only
- * this statement, so the rows are then tried one by one for a message
- * that names the sample.
+ * Every sample, one sample_sets row per (benchmark, unit): the run's
+ * samples sorted by benchmark, unit and seq, cut into runs. Two samples
+ * with the same seq are refused by name (the former per-sample key did
+ * that through a constraint).
  */
-static int put_sample_batch(mg_store *st, const mg_run *run, int64_t run_id,
-                            size_t from, mg_err *err)
+static int put_sample_sets(mg_store *st, const mg_run *run, int64_t run_id,
+                           mg_err *err)
 {
-	sqlite3_stmt *stmt =
-	        st->cache ? st->cache[MG_STORE__C_SAMPLE_BATCH] : NULL;
-	mg_buf sql = MG_BUF_INIT(MG_BUF_NOLIMIT);
-	size_t r;
-	int error = 0;
+	const mg_sample **v;
+	sqlite3_stmt *stmt = NULL;
+	mg_buf json = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	size_t i, j, k;
+	int error;
 
-	if (stmt == NULL) {
-		error = mg_buf_puts(&sql, "INSERT INTO samples(run_id, "
-		                          "benchmark_id, unit, seq, value, "
-		                          "iterations) VALUES ");
-		for (r = 0; r < SAMPLE_BATCH && error == 0; r++)
-			error = mg_buf_printf(&sql,
-			                      "%s(?1, ?%zu, ?%zu, ?%zu, ?%zu, "
-			                      "?%zu)",
-			                      r ? ", " : "", 2 + 5 * r,
-			                      3 + 5 * r, 4 + 5 * r, 5 + 5 * r,
-			                      6 + 5 * r);
+	v = malloc(run->nsamples * sizeof(*v));
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	for (i = 0; i < run->nsamples; i++)
+		v[i] = &run->samples[i];
+	qsort(v, run->nsamples, sizeof(*v), cmp_set_order);
+	error = mg_store__cached(st, MG_STORE__C_SAMPLE_SET,
+	                         "INSERT INTO sample_sets(run_id, "
+	                         "benchmark_id, unit, n, samples) VALUES "
+	                         "(?1, ?2, ?3, ?4, ?5)",
+	                         &stmt, err);
+	if (error < 0)
+		goto cleanup;
+	sqlite3_bind_int64(stmt, 1, run_id);
+	for (i = 0; i < run->nsamples; i = j) {
+		const mg_bench *b = &run->benches[v[i]->bench];
+
+		for (j = i + 1;
+		     j < run->nsamples && v[j]->bench == v[i]->bench &&
+		     strcmp(v[j]->unit, v[i]->unit) == 0;
+		     j++)
+			;
+		for (k = i + 1; k < j; k++) {
+			if (v[k]->seq != v[k - 1]->seq)
+				continue;
+			error = mg_err_set(err, MG_EINPUT,
+			                   "samples[%zu] ('%s' %s #%lld): "
+			                   "duplicate of samples[%zu]",
+			                   (size_t)(v[k] - run->samples),
+			                   b->name, v[k]->unit,
+			                   (long long)v[k]->seq,
+			                   (size_t)(v[k - 1] - run->samples));
+			goto cleanup;
+		}
+		error = mg_sampleset_encode(&json, &v[i], j - i, err);
 		if (error < 0) {
-			mg_buf_release(&sql);
-			return mg_err_set(err, MG_ENOMEM, "out of memory");
+			mg_err_prefix(err, "samples of '%s' %s", b->name,
+			              v[i]->unit);
+			goto cleanup;
+		}
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 2, st->bench_ids[v[i]->bench]);
+		mg_store__bind_text(stmt, 3, v[i]->unit);
+		sqlite3_bind_int64(stmt, 4, (int64_t)(j - i));
+		sqlite3_bind_text(stmt, 5, json.ptr, (int)json.len,
+		                  SQLITE_STATIC);
+		error = mg_store__exec_stmt(st, stmt, err);
+		if (error < 0) {
+			mg_err_prefix(err, "samples of '%s' %s", b->name,
+			              v[i]->unit);
+			goto cleanup;
 		}
 	}
-	error = mg_store__cached(st, MG_STORE__C_SAMPLE_BATCH, sql.ptr, &stmt,
-	                         err);
-	mg_buf_release(&sql);
-	if (error < 0)
-		return error;
-	sqlite3_bind_int64(stmt, 1, run_id);
-	for (r = 0; r < SAMPLE_BATCH; r++) {
-		const mg_sample *s = &run->samples[from + r];
-		int at = 2 + 5 * (int)r;
-
-		sqlite3_bind_int64(stmt, at, st->bench_ids[s->bench]);
-		mg_store__bind_text(stmt, at + 1, s->unit);
-		sqlite3_bind_int64(stmt, at + 2, s->seq);
-		sqlite3_bind_double(stmt, at + 3, s->value);
-		sqlite3_bind_int64(stmt, at + 4, s->iterations);
-	}
-	error = mg_store__exec_stmt(st, stmt, err);
-	/* only SQLite's own refusal: an injected failure stays a failure */
-	if (error < 0 &&
-	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT)
-		error = put_sample_rows(st, run, run_id, from,
-		                        from + SAMPLE_BATCH, err);
-	sqlite3_reset(stmt);
+cleanup:
+	if (stmt)
+		sqlite3_reset(stmt);
+	mg_buf_release(&json);
+	free(v);
 	return error;
 }
 
@@ -508,13 +500,7 @@ static int put_samples(mg_store *st, const mg_run *run, int64_t project_id,
 	}
 	if (run->nsamples == 0)
 		goto cleanup;
-	for (i = 0; error == 0 && i < run->nsamples; i += SAMPLE_BATCH) {
-		if (run->nsamples - i >= SAMPLE_BATCH)
-			error = put_sample_batch(st, run, run_id, i, err);
-		else
-			error = put_sample_rows(st, run, run_id, i,
-			                        run->nsamples, err);
-	}
+	error = put_sample_sets(st, run, run_id, err);
 	if (error < 0)
 		goto cleanup;
 	error = put_units(st, run, err);
@@ -667,6 +653,39 @@ find_pair(const struct mg_store__pooled *v, size_t n, int64_t bench_id,
 	return NULL;
 }
 
+/* The pool being extended by pool_other_runs: st->pool, with room. */
+struct pool_ext {
+	mg_store *st;
+	size_t own, n, cap;
+};
+
+/* Add a value of another run to the pool if this run has its pair. */
+static int pool_add(struct pool_ext *p, int64_t bench_id, const char *unit,
+                    double value, mg_err *err)
+{
+	const struct mg_store__pooled *mine =
+	        find_pair(p->st->pool, p->own, bench_id, unit);
+	struct mg_store__pooled *v;
+	size_t at;
+
+	if (mine == NULL)
+		return 0;
+	if (p->n == p->cap) {
+		at = (size_t)(mine - p->st->pool);
+		v = realloc(p->st->pool, 2 * p->cap * sizeof(*v));
+		if (v == NULL)
+			return mg_err_set(err, MG_ENOMEM, "out of memory");
+		p->st->pool = v;
+		mine = &v[at];
+		p->cap *= 2;
+	}
+	v = &p->st->pool[p->n++];
+	v->bench_id = mine->bench_id;
+	v->unit = mine->unit;
+	v->value = value;
+	return 0;
+}
+
 /*
  * Add the samples of the commit's other ok runs on the branch, for the
  * pairs this run has, to st->pool, sorted again. Usually there is no
@@ -675,21 +694,25 @@ find_pair(const struct mg_store__pooled *v, size_t n, int64_t bench_id,
 static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
                            int64_t commit_id, mg_err *err)
 {
-	struct mg_store__pooled *v = st->pool;
-	size_t own = st->npool, n = own, cap = own;
+	struct pool_ext p = {st, st->npool, st->npool, st->npool};
 	sqlite3_stmt *stmt = NULL;
 	int rc, error;
 
 	/*
 	 * CROSS JOIN keeps runs (few per commit) as the outer loop:
 	 * otherwise SQLite may scan every sample of a benchmark across all
-	 * runs, making ingest slower as the database grows.
+	 * runs, making ingest slower as the database grows. Rows stored
+	 * before 0010 come one per sample, later ones as sets.
 	 */
 	error = mg_store__cached(
 	        st, MG_STORE__C_POOLED,
-	        "SELECT s.benchmark_id, s.unit, s.value FROM runs r CROSS "
-	        "JOIN samples s ON s.run_id = r.id WHERE r.commit_id = ?1 "
-	        "AND r.status = 'ok' AND r.branch = ?2 AND r.id <> ?3",
+	        "SELECT s.benchmark_id, s.unit, s.value, NULL FROM runs r "
+	        "CROSS JOIN sample_rows s ON s.run_id = r.id WHERE "
+	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2 AND "
+	        "r.id <> ?3 UNION ALL SELECT s.benchmark_id, s.unit, NULL, "
+	        "s.samples FROM runs r CROSS JOIN sample_sets s ON s.run_id = "
+	        "r.id WHERE r.commit_id = ?1 AND r.status = 'ok' AND r.branch "
+	        "= ?2 AND r.id <> ?3",
 	        &stmt, err);
 	if (error < 0)
 		return error;
@@ -697,38 +720,44 @@ static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
 	mg_store__bind_text(stmt, 2, run->branch);
 	sqlite3_bind_int64(stmt, 3, run_id);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		const struct mg_store__pooled *mine =
-		        find_pair(v, own, sqlite3_column_int64(stmt, 0),
-		                  (const char *)sqlite3_column_text(stmt, 1));
-		size_t at;
+		int64_t bench_id = sqlite3_column_int64(stmt, 0);
+		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
+		mg_sampleset_item *set = NULL;
+		size_t nset = 0, i;
 
-		if (mine == NULL)
-			continue;
-		if (n == cap) {
-			struct mg_store__pooled *nv;
-
-			nv = realloc(v, 2 * cap * sizeof(*v));
-			if (nv == NULL) {
-				rc = mg_err_set(err, MG_ENOMEM,
-				                "out of memory");
+		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
+			rc = pool_add(&p, bench_id, unit,
+			              sqlite3_column_double(stmt, 2), err);
+			if (rc < 0)
 				break;
-			}
-			at = (size_t)(mine - v);
-			v = st->pool = nv;
-			mine = &v[at];
-			cap *= 2;
+			continue;
 		}
-		v[n].bench_id = mine->bench_id;
-		v[n].unit = mine->unit;
-		v[n].value = sqlite3_column_double(stmt, 2);
-		n++;
+		/* only the sets of this run's pairs are worth decoding */
+		if (find_pair(st->pool, p.own, bench_id, unit) == NULL)
+			continue;
+		rc = mg_sampleset_decode(
+		        (const char *)sqlite3_column_text(stmt, 3),
+		        (size_t)sqlite3_column_bytes(stmt, 3), &set, &nset,
+		        err);
+		if (rc < 0) {
+			if (rc != MG_ENOMEM)
+				rc = err->code = MG_EDB;
+			mg_err_prefix(err, "benchmark %lld, unit '%s'",
+			              (long long)bench_id, unit);
+			break;
+		}
+		for (i = 0; i < nset && rc == 0; i++)
+			rc = pool_add(&p, bench_id, unit, set[i].value, err);
+		free(set);
+		if (rc < 0)
+			break;
 	}
 	sqlite3_reset(stmt);
-	st->npool = n;
+	st->npool = p.n;
 	if (rc < 0)
 		return rc;
-	if (n > own)
-		qsort(v, n, sizeof(*v), cmp_pooled);
+	if (p.n > p.own)
+		qsort(st->pool, p.n, sizeof(*st->pool), cmp_pooled);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * two processes writing at once.
  */
 #include <dirent.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,6 +204,96 @@ static void test_open_new(void **state)
  * migrations by hand, put a project in it when the table exists, then let
  * mg_store_open upgrade it. The data must survive and a run must store.
  */
+/* The first column of the first row of sql, as a double. */
+static double sql_double(const char *db, const char *sql)
+{
+	sqlite3 *conn;
+	sqlite3_stmt *stmt;
+	double v;
+
+	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_double(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(conn);
+	return v;
+}
+
+/*
+ * Run 1 of 'old/project' (project 1) at SHA_B on main, stored the way
+ * versions before 0010 did: one row per sample, BenchmarkHash ns/op 0.1
+ * and 0.30000000000000004 (not exactly representable; they must come
+ * back bit for bit).
+ */
+#define OLD_RUN_SQL                                                            \
+	"INSERT INTO commits(id, project_id, sha, commit_time) VALUES (1, 1, " \
+	"'2222222222222222222222222222222222222222', 900);"                    \
+	"INSERT INTO environments(id, fingerprint) VALUES (1, 'old');"         \
+	"INSERT INTO runs(id, project_id, commit_id, environment_id, branch, " \
+	"started_at, ended_at, exit_status, wall_ns, peak_rss_bytes, status, " \
+	"stored_at) VALUES (1, 1, 1, 1, 'main', 1, 2, 0, 1, 1, 'ok', 1);"      \
+	"INSERT INTO benchmarks(id, project_id, package, name, procs) VALUES " \
+	"(1, 1, 'example.com/x', 'BenchmarkHash', 2);"                         \
+	"INSERT INTO samples(run_id, benchmark_id, unit, seq, value, "         \
+	"iterations) VALUES (1, 1, 'ns/op', 0, 0.1, 10), (1, 1, 'ns/op', 1, "  \
+	"0.30000000000000004, 10);"
+
+/*
+ * After the upgrade: the old run reads back whole, and a new run of the
+ * same commit and branch pools its samples with the old rows in the
+ * commit's history point.
+ */
+static void check_old_run(mg_store *st, const char *db)
+{
+	mg_err err = MG_ERR_INIT;
+	mg_run old, run;
+	int64_t id;
+
+	mg_run_init(&old);
+	assert_int_equal(mg_store_get_run(st, 1, &old, &err), 0);
+	assert_int_equal(old.nsamples, 2);
+	assert_true(old.samples[0].value == 0.1);
+	assert_true(old.samples[1].value == 0.1 + 0.2);
+	assert_int_equal(old.samples[1].seq, 1);
+	mg_run_release(&old);
+
+	make_run(&run, SHA_B, 900, "main", 100, 2);
+	assert_int_equal(mg_run_set_str(&run.project, "old/project"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	/* 2 old samples (0.1, 0.3) + 2 new (100, 101): median 50.15 */
+	assert_int_equal(mgt_sql_int(db, "SELECT n FROM history_points WHERE "
+	                                 "benchmark_id = 1 AND unit = "
+	                                 "'ns/op' AND commit_id = 1"),
+	                 4);
+	assert_true(sql_double(db, "SELECT median FROM history_points WHERE "
+	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
+	                           "commit_id = 1") == (0.1 + 0.2 + 100) / 2);
+	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM samples s JOIN "
+	                                 "runs r ON r.id = s.run_id WHERE "
+	                                 "r.commit_id = 1"),
+	                 2 + 6);
+	/* one more: its point pools old rows and the first one's sets */
+	make_run(&run, SHA_B, 900, "main", 200, 2);
+	assert_int_equal(mg_run_set_str(&run.project, "old/project"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	assert_int_equal(mgt_sql_int(db, "SELECT n FROM history_points WHERE "
+	                                 "benchmark_id = 1 AND unit = "
+	                                 "'ns/op' AND commit_id = 1"),
+	                 6);
+	/* 0.1, 0.3, 100, 101, 200, 201: median (101 + 100) / 2 */
+	assert_true(sql_double(db, "SELECT median FROM history_points WHERE "
+	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
+	                           "commit_id = 1") == 100.5);
+	assert_true(sql_double(db, "SELECT max FROM history_points WHERE "
+	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
+	                           "commit_id = 1") == 201);
+}
+
 static void test_migrate_from_each_version(void **state)
 {
 	struct fixture *f = *state;
@@ -243,6 +334,11 @@ static void test_migrate_from_each_version(void **state)
 			                     "1)",
 			                     NULL, NULL, NULL),
 			        SQLITE_OK);
+		/* a run of the old project with a row per sample (before 0010) */
+		if (k >= 1)
+			assert_int_equal(sqlite3_exec(conn, OLD_RUN_SQL, NULL,
+			                              NULL, NULL),
+			                 SQLITE_OK);
 		/*
 		 * The blob add_profile() will store, already there from an
 		 * older version (0008 rebuilds the table): it must survive
@@ -262,6 +358,8 @@ static void test_migrate_from_each_version(void **state)
 		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
 		                 0);
 		mg_run_release(&run);
+		if (k >= 1)
+			check_old_run(st, db);
 		mg_store_close(st);
 		assert_int_equal(count_rows(db, "projects"), k >= 1 ? 2 : 1);
 		assert_int_equal(count_rows(db, "profiles"), 1);
@@ -632,6 +730,138 @@ static void test_batch_all_or_nothing(void **state)
 static void test_batch_all_or_nothing_profile_files(void **state)
 {
 	batch_all_or_nothing(*state, MG_STORE_PROFILES_IN_DIR);
+}
+
+/* Bits of a random finite double (any sign, exponent and mantissa). */
+static double random_double(uint64_t *x)
+{
+	double d;
+
+	do {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		memcpy(&d, x, sizeof(d));
+	} while (!isfinite(d));
+	return d;
+}
+
+/*
+ * Sample values come back bit for bit, through the store and through the
+ * `samples` view (SQLite's own JSON reading): tricky values and 3,000
+ * random bit patterns, in seq order per unit. (Not -0.0: SQLite has no
+ * negative zero, stored REAL or parsed.)
+ */
+static void test_sample_values_exact(void **state)
+{
+	struct fixture *f = *state;
+	static const double tricky[] = {0.1,
+	                                1.0 / 3,
+	                                5e-324,
+	                                2.2250738585072014e-308,
+	                                1.7976931348623157e308,
+	                                1e15,
+	                                1e15 + 0.5,
+	                                123456789012345678.0,
+	                                -9007199254740993.0,
+	                                0.30000000000000004,
+	                                1e-7,
+	                                64,
+	                                -3};
+	enum { NT = sizeof(tricky) / sizeof(tricky[0]), N = 1000 };
+	const char *units[3] = {"ns/op", "B/op", "x-units"};
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run run, back;
+	sqlite3 *conn;
+	sqlite3_stmt *stmt;
+	uint64_t x = 88172645463325252ULL;
+	double *want = malloc(3 * N * sizeof(*want));
+	size_t b, i, u, n = 0;
+	int64_t id;
+
+	assert_non_null(want);
+	make_run(&run, SHA_A, 1000, "main", 1, 0);
+	assert_int_equal(mg_run_add_bench(&run, &b, "BenchmarkExact",
+	                                  "example.com/x", 0, NULL, 0),
+	                 0);
+	for (u = 0; u < 3; u++)
+		for (i = 0; i < N; i++) {
+			double v = i < NT ? tricky[i] : random_double(&x);
+
+			want[u * N + i] = v;
+			/* added in reverse seq order: the store sorts */
+			assert_int_equal(
+			        mg_run_add_sample(&run, b, units[u], v,
+			                          (int64_t)i + 1,
+			                          (int64_t)(N - 1 - i)),
+			        0);
+			want[u * N + i] = v;
+		}
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_init(&back);
+	assert_int_equal(mg_store_get_run(st, id, &back, &err), 0);
+	assert_int_equal(back.nsamples, 3 * N);
+	for (i = 0; i < back.nsamples; i++) {
+		const mg_sample *s = &back.samples[i];
+		double w;
+
+		for (u = 0; strcmp(units[u], s->unit) != 0; u++)
+			;
+		w = want[u * N + (size_t)(N - 1 - s->seq)];
+		assert_memory_equal(&s->value, &w, sizeof(w));
+		assert_int_equal(s->iterations, N - s->seq);
+	}
+	mg_run_release(&back);
+	mg_store_close(st);
+
+	assert_int_equal(sqlite3_open(f->db, &conn), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(conn,
+	                                    "SELECT unit, seq, value FROM "
+	                                    "samples WHERE run_id = ?1",
+	                                    -1, &stmt, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *unit = (const char *)sqlite3_column_text(stmt, 0);
+		int64_t seq = sqlite3_column_int64(stmt, 1);
+		double v = sqlite3_column_double(stmt, 2), w;
+
+		for (u = 0; strcmp(units[u], unit) != 0; u++)
+			;
+		w = want[u * N + (size_t)(N - 1 - seq)];
+		assert_memory_equal(&v, &w, sizeof(w));
+		assert_int_equal(sqlite3_column_type(stmt, 2), SQLITE_FLOAT);
+		n++;
+	}
+	assert_int_equal(n, 3 * N);
+	sqlite3_finalize(stmt);
+	sqlite3_close(conn);
+	mg_run_release(&run);
+	free(want);
+}
+
+/* Two samples of one benchmark, unit and seq: refused by name. */
+static void test_duplicate_sample_refused(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run run;
+	int64_t id;
+
+	make_run(&run, SHA_A, 1000, "main", 100, 2);
+	assert_int_equal(mg_run_add_sample(&run, 0, "B/op", 65, 1000, 1), 0);
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+	                 MG_EINPUT);
+	assert_non_null(strstr(err.msg, "samples[6] ('BenchmarkHash' B/op "
+	                                "#1): duplicate of samples[4]"));
+	mg_store_close(st);
+	assert_int_equal(count_rows(f->db, "runs"), 0);
+	assert_int_equal(count_rows(f->db, "samples"), 0);
+	mg_run_release(&run);
 }
 
 static void test_idempotency_key(void **state)
@@ -1025,6 +1255,10 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_batch_all_or_nothing_profile_files, setup,
 	                teardown),
+	        cmocka_unit_test_setup_teardown(test_sample_values_exact, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_duplicate_sample_refused,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_validation, setup,

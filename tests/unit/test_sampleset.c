@@ -1,0 +1,128 @@
+/*
+ * test_sampleset.c - the JSON of a sample set: the exact text written
+ * (integers as integers, other values as the shortest round-tripping
+ * form), values back bit for bit, and each refusal of the reader with
+ * its message.
+ */
+#include <math.h>
+
+#include "mgtest.h"
+#include "sampleset.h"
+
+static void encode(mg_buf *out, const mg_sample *s, size_t n)
+{
+	const mg_sample *p[8];
+	mg_err err = MG_ERR_INIT;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = &s[i];
+	assert_int_equal(mg_sampleset_encode(out, p, n, &err), 0);
+}
+
+static void test_text(void **state)
+{
+	mg_sample s[] = {{0, "ns/op", 1234, 100, 0},
+	                 {0, "ns/op", 0.1, 5, 1},
+	                 {0, "ns/op", 1.0 / 3, 5, 2},
+	                 {0, "ns/op", -2.5e-300, 5, 7},
+	                 {0, "ns/op", 1e15, 9007199254740991LL, 9}};
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+
+	(void)state;
+	encode(&b, s, 5);
+	assert_string_equal(b.ptr, "[[0,1234,100],[1,0.1,5],"
+	                           "[2,0.3333333333333333,5],"
+	                           "[7,-2.5e-300,5],"
+	                           "[9,1e+15,9007199254740991]]");
+	mg_buf_release(&b);
+}
+
+static void test_round_trip(void **state)
+{
+	mg_sample s[8];
+	mg_sampleset_item *v = NULL;
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_err err = MG_ERR_INIT;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t n, i, k;
+
+	(void)state;
+	for (k = 0; k < 2000; k++) {
+		for (i = 0; i < 8; i++) {
+			double d;
+
+			do {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				memcpy(&d, &x, sizeof(d));
+			} while (!isfinite(d) || d == 0);
+			s[i] = (mg_sample){0, "u", d, (int64_t)(x >> 12),
+			                   (int64_t)i};
+		}
+		encode(&b, s, 8);
+		assert_int_equal(
+		        mg_sampleset_decode(b.ptr, b.len, &v, &n, &err), 0);
+		assert_int_equal(n, 8);
+		for (i = 0; i < 8; i++) {
+			assert_memory_equal(&v[i].value, &s[i].value,
+			                    sizeof(double));
+			assert_int_equal(v[i].iterations, s[i].iterations);
+			assert_int_equal(v[i].seq, (int64_t)i);
+		}
+		free(v);
+	}
+	mg_buf_release(&b);
+}
+
+static void refused(const char *text, int code, const char *msg)
+{
+	mg_sampleset_item *v = (void *)1;
+	mg_err err = MG_ERR_INIT;
+	size_t n = 9;
+
+	assert_int_equal(mg_sampleset_decode(text, strlen(text), &v, &n, &err),
+	                 code);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("'%s': got '%s', want '%s'", text, err.msg, msg);
+}
+
+static void test_refusals(void **state)
+{
+	mg_sample big = {0, "u", 1, MG_SAMPLESET_MAX_INT + 1, 0};
+	const mg_sample *p = &big;
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_err err = MG_ERR_INIT;
+
+	(void)state;
+	refused("[]", MG_EINPUT, "sample set: empty");
+	refused("{}", MG_EINPUT, "sample set: not an array");
+	refused("[[0,1,1],[0,2,1]]", MG_EINPUT,
+	        "element 1: seq 0 after 0 (seqs must increase)");
+	refused("[[0,1,1],[1,\"2\",1]]", MG_EINPUT,
+	        "element 1: expected [seq, value, iterations]");
+	refused("[[0,1,1.5]]", MG_EINPUT, "element 0: expected");
+	refused("[[0,1,9007199254740992]]", MG_EINPUT, "element 0: expected");
+	refused("[[0,1]]", MG_EINPUT, "element 0: expected");
+	refused("[[0,1e999,1]]", MG_EINPUT, "element 0: expected");
+	refused("[[0,1,1]", MG_EINPUT, "sample set: invalid JSON at line 1");
+	refused("", MG_EINPUT, "sample set: invalid JSON");
+	/* the writer refuses what the reader could not hold exactly */
+	assert_int_equal(mg_sampleset_encode(&b, &p, 1, &err), MG_EINPUT);
+	assert_non_null(strstr(err.msg, "beyond 2^53-1"));
+	mg_buf_release(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_text),
+	        cmocka_unit_test(test_round_trip),
+	        cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
