@@ -387,6 +387,7 @@ int mg_store_begin(mg_store *st, mg_err *err)
 		return error;
 	st->in_tx = true;
 	st->ncreated = 0;
+	st->dir_rows = false;
 	return 0;
 }
 
@@ -404,6 +405,7 @@ int mg_store_commit(mg_store *st, mg_err *err)
 	}
 	st->in_tx = false;
 	st->ncreated = 0;
+	st->dir_rows = false;
 	return 0;
 }
 
@@ -414,6 +416,7 @@ void mg_store_rollback(mg_store *st)
 	/* A failed statement may already have ended it; ignore that. */
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	mg_store__unlink_created(st, 0);
+	st->dir_rows = false;
 	st->in_tx = false;
 }
 

@@ -126,7 +126,7 @@ void mg_store__unlink_created(mg_store *st, size_t keep)
 
 int mg_store__sync_created(mg_store *st, mg_err *err)
 {
-	if (st->ncreated == 0)
+	if (st->ncreated == 0 && !st->dir_rows)
 		return 0;
 	return mg_blobdir_sync(st->blobs, err);
 }

@@ -39,6 +39,12 @@ struct mg_store {
 	 */
 	mg_blobdir *blobs;
 	bool blobs_write;
+	/*
+	 * The open transaction added a 'dir' row: its file may have been
+	 * written by another thread or process (staged, or left by a crash)
+	 * whose directory sync we cannot vouch for, so COMMIT syncs first.
+	 */
+	bool dir_rows;
 	char (*created)[65];
 	size_t ncreated, created_cap;
 };

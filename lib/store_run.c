@@ -580,8 +580,10 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 		mg_store__bind_text(blob, 4, "db");
 	}
 	error = mg_store__exec_stmt(st, blob, err);
-	if (error == 0 && st->blobs_write && sqlite3_changes(st->db) == 1)
+	if (error == 0 && st->blobs_write && sqlite3_changes(st->db) == 1) {
+		st->dir_rows = true;
 		error = mg_store__put_blob_file(st, sha, p->data, p->len, err);
+	}
 	if (error < 0)
 		goto cleanup;
 
