@@ -842,6 +842,97 @@ static void test_sample_values_exact(void **state)
 	free(want);
 }
 
+#define SHA_B_LIT "2222222222222222222222222222222222222222"
+#define SHA_C_LIT "3333333333333333333333333333333333333333"
+
+/*
+ * History points of runs whose benchmarks come in another order than
+ * their ids, with 101 repetitions in descending order, and in id order
+ * with 7 values out of order: each point has the n, median, min and max
+ * of its own values.
+ */
+
+static void test_history_points_any_order(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run a, b;
+	size_t tar, hash;
+	int64_t id;
+	int i;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&a, SHA_A, 1000, "main", 100, 2);
+	assert_int_equal(mg_store_add_run(st, &a, &id, NULL, &err), 0);
+	mg_run_release(&a);
+
+	/* BenchmarkTar/big (the higher id) first; 101 values, descending */
+	make_run(&b, SHA_B, 2000, "main", 0, 0);
+	assert_int_equal(mg_run_add_bench(&b, &tar, "BenchmarkTar/big",
+	                                  "example.com/x", 0, NULL, 0),
+	                 0);
+	assert_int_equal(mg_run_add_bench(&b, &hash, "BenchmarkHash",
+	                                  "example.com/x", 2, NULL, 0),
+	                 0);
+	for (i = 0; i < 101; i++) {
+		assert_int_equal(
+		        mg_run_add_sample(&b, tar, "allocs/op", 300 - i, 10, i),
+		        0);
+		assert_int_equal(mg_run_add_sample(&b, hash, "ns/op",
+		                                   1000 - 2 * i, 10, i),
+		                 0);
+	}
+	assert_int_equal(mg_store_add_run(st, &b, &id, NULL, &err), 0);
+	mg_run_release(&b);
+
+	/* in id order, 7 values out of order: the fast path */
+	make_run(&b, SHA_C, 3000, "main", 0, 0);
+	assert_int_equal(mg_run_add_bench(&b, &hash, "BenchmarkHash",
+	                                  "example.com/x", 2, NULL, 0),
+	                 0);
+	for (i = 0; i < 7; i++)
+		assert_int_equal(mg_run_add_sample(&b, hash, "ns/op",
+		                                   (double)((i * 3) % 7), 10,
+		                                   i),
+		                 0);
+	assert_int_equal(mg_store_add_run(st, &b, &id, NULL, &err), 0);
+	mg_run_release(&b);
+	mg_store_close(st);
+	/* values 0, 3, 6, 2, 5, 1, 4 */
+	assert_int_equal(mgt_sql_int(f->db,
+	                             "SELECT h.n = 7 AND h.median = 3 AND "
+	                             "h.min = 0 AND h.max = 6 FROM "
+	                             "history_points h JOIN commits c ON c.id "
+	                             "= h.commit_id WHERE c.sha = '" SHA_C_LIT
+	                             "'"),
+	                 1);
+
+	assert_int_equal(mgt_sql_int(f->db,
+	                             "SELECT count(*) FROM history_points h "
+	                             "JOIN commits c ON c.id = h.commit_id "
+	                             "WHERE c.sha = '" SHA_B_LIT "'"),
+	                 2);
+	assert_int_equal(
+	        mgt_sql_int(f->db,
+	                    "SELECT h.n = 101 AND h.median = 250 AND "
+	                    "h.min = 200 AND h.max = 300 FROM "
+	                    "history_points h JOIN benchmarks b ON "
+	                    "b.id = h.benchmark_id JOIN commits c ON "
+	                    "c.id = h.commit_id WHERE c.sha = '" SHA_B_LIT
+	                    "' AND b.name = 'BenchmarkTar/big'"),
+	        1);
+	assert_int_equal(
+	        mgt_sql_int(f->db,
+	                    "SELECT h.n = 101 AND h.median = 900 AND "
+	                    "h.min = 800 AND h.max = 1000 FROM "
+	                    "history_points h JOIN benchmarks b ON "
+	                    "b.id = h.benchmark_id JOIN commits c ON "
+	                    "c.id = h.commit_id WHERE c.sha = '" SHA_B_LIT
+	                    "' AND b.name = 'BenchmarkHash'"),
+	        1);
+}
+
 /* Two samples of one benchmark, unit and seq: refused by name. */
 static void test_duplicate_sample_refused(void **state)
 {
@@ -1258,6 +1349,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_sample_values_exact, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_duplicate_sample_refused,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_history_points_any_order,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
 	                                        teardown),
