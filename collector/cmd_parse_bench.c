@@ -17,6 +17,7 @@
 #include "gbench.h"
 #include "gobench.h"
 #include "massif.h"
+#include "numfmt.h"
 #include "metrics.h"
 #include "run.h"
 
@@ -107,30 +108,16 @@ static void put_json_string(FILE *out, const char *s)
 	putc('"', out);
 }
 
-/* The shortest of %.15g..%.17g that reads back as v. */
-static const char *fmt_double(char buf[32], double v)
-{
-	int prec;
-
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, 32, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			return buf;
-	}
-	snprintf(buf, 32, "%.17g", v);
-	return buf;
-}
-
 static void put_json_number(FILE *out, double v)
 {
-	char buf[32];
+	char buf[MG_NUMFMT_MAX];
 
 	if (isnan(v))
 		fputs("\"NaN\"", out);
 	else if (isinf(v))
 		fputs(v > 0 ? "\"+Inf\"" : "\"-Inf\"", out);
 	else
-		fputs(fmt_double(buf, v), out);
+		fwrite(buf, 1, mg_numfmt_double(buf, v), out);
 }
 
 enum input_kind {

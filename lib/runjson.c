@@ -36,6 +36,7 @@
 
 #include "jsonarena.h"
 #include "jsonstrict.h"
+#include "numfmt.h"
 #include "runjson.h"
 #include "utf8.h"
 
@@ -1725,28 +1726,20 @@ static void w_str(struct writer *w, const char *s)
 
 static void w_int(struct writer *w, int64_t v)
 {
-	char buf[24];
+	char buf[24], *p = mg_numfmt_int(buf, v);
 
 	w->values++;
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	w_lit(w, buf);
+	w_put(w, p, (size_t)(buf + 24 - p));
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back as v (finite). */
+/* v (finite) as the shortest text that reads back as v. */
 static void w_double(struct writer *w, double v)
 {
-	char buf[40];
-	int prec;
+	char buf[MG_NUMFMT_MAX];
+	size_t n = mg_numfmt_double(buf, v);
 
 	w->values++;
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	if (prec == 17)
-		snprintf(buf, sizeof(buf), "%.17g", v);
-	w_lit(w, buf);
+	w_put(w, buf, n);
 }
 
 static void w_bool(struct writer *w, bool v)

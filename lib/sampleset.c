@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "jsonstrict.h"
+#include "numfmt.h"
 #include "sampleset.h"
 
 /* Each element is 4 values (the array and its 3 numbers), plus the root. */
@@ -13,37 +14,20 @@
 
 static int put_int(mg_buf *b, int64_t v)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char buf[24], *p = mg_numfmt_int(buf, v);
 
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) > 0);
-	if (v < 0)
-		*--p = '-';
-	return mg_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	return mg_buf_put(b, p, (size_t)(buf + 24 - p));
 }
 
 /*
- * A finite double that reads back to the same bits. Integers (B/op and
- * allocs/op are) take the digit loop; snprintf and strtod are most of
- * the cost otherwise. Negative zero becomes 0: SQLite keeps no negative
- * zero in any REAL either.
+ * A finite double that reads back to the same bits. Negative zero
+ * becomes 0: SQLite keeps no negative zero in any REAL either.
  */
 static int put_double(mg_buf *b, double v)
 {
-	char tmp[40];
-	int prec;
+	char tmp[MG_NUMFMT_MAX];
 
-	if (v == trunc(v) && fabs(v) < 1e15)
-		return put_int(b, (int64_t)v);
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
-			return mg_buf_puts(b, tmp);
-	}
-	snprintf(tmp, sizeof(tmp), "%.17g", v);
-	return mg_buf_puts(b, tmp);
+	return mg_buf_put(b, tmp, mg_numfmt_double(tmp, v == 0 ? 0.0 : v));
 }
 
 static bool int_ok(int64_t v)

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "jsonw.h"
+#include "numfmt.h"
 #include "utf8.h"
 
 void mg_jw_init(mg_jw *w, size_t max)
@@ -216,21 +217,6 @@ void mg_jw_str(mg_jw *w, const char *key, const char *s)
 		mg_jw_strn(w, key, s, strlen(s));
 }
 
-/* Decimal digits of v into the end of buf; returns where they start. */
-static char *fmt_int(char buf[24], int64_t v)
-{
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	char *p = buf + 24;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
 /*
  * Integers are most of what the server writes (ids, times, counts,
  * B/op): formatted by hand, as printf's generality costs more than the
@@ -242,58 +228,13 @@ void mg_jw_int(mg_jw *w, const char *key, int64_t v)
 
 	if (!begin_value(w, key))
 		return;
-	p = fmt_int(buf, v);
+	p = mg_numfmt_int(buf, v);
 	w->error = put(&w->buf, p, (size_t)(buf + 24 - p));
-}
-
-/*
- * v written the way the %.15g..%.17g search below would, when it is a
- * decimal of at most 4 places and 15 significant digits (medians of
- * integral samples end in .5): d = m / 10^k is then the decimal the
- * double nearest to it is (checked with a correctly rounded division),
- * %.15g rounds v to d, and strtod reads d back as v. Fixed notation
- * applies as %g uses it for exponents from -4 up to 14. false if v is
- * not such a decimal.
- */
-static bool fmt_short_decimal(char out[40], double v)
-{
-	static const double p10[] = {1, 10, 100, 1000, 10000};
-	char ibuf[24], *ip;
-	double m;
-	uint64_t u, frac;
-	size_t len;
-	int k, i;
-
-	for (k = 1; k <= 4; k++) {
-		m = v * p10[k];
-		if (m != floor(m) || fabs(m) >= 1e15 || m / p10[k] != v)
-			continue;
-		u = (uint64_t)fabs(m);
-		frac = u % (uint64_t)p10[k];
-		ip = fmt_int(ibuf, (int64_t)(u / (uint64_t)p10[k]));
-		len = 0;
-		if (v < 0)
-			out[len++] = '-';
-		memcpy(out + len, ip, (size_t)(ibuf + 24 - ip));
-		len += (size_t)(ibuf + 24 - ip);
-		out[len++] = '.';
-		for (i = k - 1; i >= 0; i--) {
-			out[len + (size_t)i] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
-		len += (size_t)k;
-		while (out[len - 1] == '0')
-			len--;
-		out[len] = '\0';
-		return true;
-	}
-	return false;
 }
 
 void mg_jw_num(mg_jw *w, const char *key, double v)
 {
-	char tmp[40];
-	int prec;
+	char tmp[MG_NUMFMT_MAX];
 
 	if (!isfinite(v)) {
 		mg_jw_null(w, key);
@@ -301,23 +242,14 @@ void mg_jw_num(mg_jw *w, const char *key, double v)
 	}
 	if (!begin_value(w, key))
 		return;
-	/* Integral values (B/op, allocs/op) skip the round-trip search. */
+	/* Integral values (B/op, allocs/op) as integers, up to 2^53. */
 	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		char buf[24], *p = fmt_int(buf, (int64_t)v);
+		char buf[24], *p = mg_numfmt_int(buf, (int64_t)v);
 
 		w->error = put(&w->buf, p, (size_t)(buf + 24 - p));
 		return;
 	}
-	if (fmt_short_decimal(tmp, v)) {
-		w->error = put(&w->buf, tmp, strlen(tmp));
-		return;
-	}
-	for (prec = 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	w->error = mg_buf_puts(&w->buf, tmp);
+	w->error = put(&w->buf, tmp, mg_numfmt_double(tmp, v));
 }
 
 void mg_jw_bool(mg_jw *w, const char *key, bool v)
