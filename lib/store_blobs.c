@@ -105,10 +105,7 @@ int mg_store_stage_profiles(mg_blobdir *dir, const mg_run *run, mg_err *err)
 		const mg_profile *p = &run->profiles[i];
 		char sha[65];
 
-		if (p->sha256[0])
-			memcpy(sha, p->sha256, sizeof(sha));
-		else
-			mg_store__sha256_hex(sha, p->data, p->len);
+		mg_store__profile_sha(sha, p);
 		error = mg_blobdir_put(dir, sha, p->data, p->len, &created,
 		                       err);
 		if (error < 0)

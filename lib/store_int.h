@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "blobdir.h"
+#include "sampleset.h"
 #include "store.h"
 
 struct mg_store {
@@ -117,8 +118,16 @@ int mg_store__sync_created(mg_store *st, mg_err *err);
 int mg_store__backup_profiles(mg_store *st, sqlite3 *dest,
                               const char *dest_path, mg_err *err);
 
-/* SHA-256 of data as 64 lower-case hex digits. */
-void mg_store__sha256_hex(char out[65], const void *data, size_t len);
+/* The digest of p's bytes: the one the reader checked, or computed. */
+void mg_store__profile_sha(char out[65], const mg_profile *p);
+/*
+ * Decode the sample set in column col of stmt (a row of sample_sets of
+ * benchmark bench_id, unit unit). A set that does not decode is a damaged
+ * database: MG_EDB, the message naming the benchmark and unit.
+ */
+int mg_store__read_set(sqlite3_stmt *stmt, int col, int64_t bench_id,
+                       const char *unit, mg_sampleset_item **items, size_t *n,
+                       mg_err *err);
 
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);

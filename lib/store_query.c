@@ -116,10 +116,27 @@ static int load_parents(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 	return error;
 }
 
+int mg_store__read_set(sqlite3_stmt *stmt, int col, int64_t bench_id,
+                       const char *unit, mg_sampleset_item **items, size_t *n,
+                       mg_err *err)
+{
+	int error;
+
+	error = mg_sampleset_decode(
+	        (const char *)sqlite3_column_text(stmt, col),
+	        (size_t)sqlite3_column_bytes(stmt, col), items, n, err);
+	if (error < 0) {
+		if (error != MG_ENOMEM)
+			error = err->code = MG_EDB;
+		mg_err_prefix(err, "benchmark %lld, unit '%s'",
+		              (long long)bench_id, unit);
+	}
+	return error;
+}
+
 /*
- * The samples of a sample_sets row (columns 4: unit, 8: the set) into
- * out's benchmark `bench`. A set that does not decode is a damaged
- * database: MG_EDB naming the row.
+ * The samples of a sample_sets row (columns 0: benchmark id, 4: unit,
+ * 8: the set) into out's benchmark `bench`.
  */
 static int add_sample_set(mg_run *out, size_t bench, sqlite3_stmt *stmt,
                           int64_t run_id, mg_err *err)
@@ -129,15 +146,10 @@ static int add_sample_set(mg_run *out, size_t bench, sqlite3_stmt *stmt,
 	size_t n = 0, i;
 	int error;
 
-	error = mg_sampleset_decode((const char *)sqlite3_column_text(stmt, 8),
-	                            (size_t)sqlite3_column_bytes(stmt, 8), &v,
-	                            &n, err);
+	error = mg_store__read_set(stmt, 8, sqlite3_column_int64(stmt, 0), unit,
+	                           &v, &n, err);
 	if (error < 0) {
-		if (error != MG_ENOMEM)
-			error = err->code = MG_EDB;
-		mg_err_prefix(err, "run %lld, benchmark %lld, unit '%s'",
-		              (long long)run_id,
-		              (long long)sqlite3_column_int64(stmt, 0), unit);
+		mg_err_prefix(err, "run %lld", (long long)run_id);
 		return error;
 	}
 	for (i = 0; i < n && error == 0; i++)

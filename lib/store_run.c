@@ -11,7 +11,7 @@
 #include "sampleset.h"
 #include "store_int.h"
 
-void mg_store__sha256_hex(char out[65], const void *data, size_t len)
+static void sha256_hex(char out[65], const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
@@ -30,6 +30,15 @@ void mg_store__sha256_hex(char out[65], const void *data, size_t len)
  * Identical environments share a row: the key hashes every field, with a
  * separator that cannot occur in them and a marker for NULL.
  */
+void mg_store__profile_sha(char out[65], const mg_profile *p)
+{
+	/* The run-document reader has checked the digest it carries. */
+	if (p->sha256[0])
+		memcpy(out, p->sha256, 65);
+	else
+		sha256_hex(out, p->data, p->len);
+}
+
 int mg_store__env_key(char out[65], const mg_env *e)
 {
 	const char *fields[] = {e->os,        e->kernel,     e->arch,
@@ -47,7 +56,7 @@ int mg_store__env_key(char out[65], const mg_env *e)
 		error = mg_buf_printf(&b, "%lld%c%lld", (long long)e->cores,
 		                      0x1f, (long long)e->mem_bytes);
 	if (error == 0)
-		mg_store__sha256_hex(out, b.ptr, b.len);
+		sha256_hex(out, b.ptr, b.len);
 	mg_buf_release(&b);
 	return error;
 }
@@ -543,11 +552,7 @@ static int put_profile(mg_store *st, const mg_profile *p, int64_t run_id,
 	size_t i;
 	int error;
 
-	/* The run-document reader has checked the digest it carries. */
-	if (p->sha256[0])
-		memcpy(sha, p->sha256, sizeof(sha));
-	else
-		mg_store__sha256_hex(sha, p->data, p->len);
+	mg_store__profile_sha(sha, p);
 	if (join_sample_types(&types, p) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	if ((error = mg_store__cached(st, MG_STORE__C_BLOB,
@@ -737,17 +742,10 @@ static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
 		/* only the sets of this run's pairs are worth decoding */
 		if (find_pair(st->pool, p.own, bench_id, unit) == NULL)
 			continue;
-		rc = mg_sampleset_decode(
-		        (const char *)sqlite3_column_text(stmt, 3),
-		        (size_t)sqlite3_column_bytes(stmt, 3), &set, &nset,
-		        err);
-		if (rc < 0) {
-			if (rc != MG_ENOMEM)
-				rc = err->code = MG_EDB;
-			mg_err_prefix(err, "benchmark %lld, unit '%s'",
-			              (long long)bench_id, unit);
+		rc = mg_store__read_set(stmt, 3, bench_id, unit, &set, &nset,
+		                        err);
+		if (rc < 0)
 			break;
-		}
 		for (i = 0; i < nset && rc == 0; i++)
 			rc = pool_add(&p, bench_id, unit, set[i].value, err);
 		free(set);

@@ -210,18 +210,45 @@ static sqlite3_stmt *first_row(const char *db, const char *sql, sqlite3 **conn,
 	return st;
 }
 
-int64_t mgt_sql_int(const char *db, const char *sql)
+/* The first column of sql's first row (asserted), as *i or *d. */
+static void first_value(const char *db, const char *sql, int64_t *i, double *d)
 {
 	sqlite3 *conn = NULL;
 	bool row;
 	sqlite3_stmt *st = first_row(db, sql, &conn, &row);
-	int64_t n;
 
 	assert_true(row);
-	n = sqlite3_column_int64(st, 0);
+	if (i)
+		*i = sqlite3_column_int64(st, 0);
+	if (d)
+		*d = sqlite3_column_double(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(conn);
-	return n;
+}
+
+int64_t mgt_sql_int(const char *db, const char *sql)
+{
+	int64_t v;
+
+	first_value(db, sql, &v, NULL);
+	return v;
+}
+
+double mgt_sql_double(const char *db, const char *sql)
+{
+	double v;
+
+	first_value(db, sql, NULL, &v);
+	return v;
+}
+
+void mgt_sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *conn = NULL;
+
+	assert_int_equal(sqlite3_open(db, &conn), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(conn, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(conn);
 }
 
 char *mgt_sql_text(const char *db, const char *sql)

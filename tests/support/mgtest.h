@@ -38,11 +38,15 @@ int mgt_sh(const char *dir, mg_buf *out, const char *fmt, ...)
 
 /*
  * The first column of the first row of `sql`, read from the database file
- * db on a connection of its own: as an integer (asserts there is a row),
- * or as malloc'd text (NULL when there is no row or the value is NULL).
+ * db on a connection of its own: as an integer or a double (asserts there
+ * is a row), or as malloc'd text (NULL when there is no row or the value
+ * is NULL).
  */
 int64_t mgt_sql_int(const char *db, const char *sql);
+double mgt_sql_double(const char *db, const char *sql);
 char *mgt_sql_text(const char *db, const char *sql);
+/* Run sql (any number of statements) on db; asserts that it succeeds. */
+void mgt_sql_exec(const char *db, const char *sql);
 
 /*
  * cmocka setup/teardown of a fresh store (memgate.db in a temp dir, open):

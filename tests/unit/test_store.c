@@ -200,29 +200,6 @@ static void test_open_new(void **state)
 }
 
 /*
- * For each earlier version k: build the database by applying the first k
- * migrations by hand, put a project in it when the table exists, then let
- * mg_store_open upgrade it. The data must survive and a run must store.
- */
-/* The first column of the first row of sql, as a double. */
-static double sql_double(const char *db, const char *sql)
-{
-	sqlite3 *conn;
-	sqlite3_stmt *stmt;
-	double v;
-
-	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(conn, sql, -1, &stmt, NULL),
-	                 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	v = sqlite3_column_double(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(conn);
-	return v;
-}
-
-/*
  * Run 1 of 'old/project' (project 1) at SHA_B on main, stored the way
  * versions before 0010 did: one row per sample, BenchmarkHash ns/op 0.1
  * and 0.30000000000000004 (not exactly representable; they must come
@@ -242,15 +219,41 @@ static double sql_double(const char *db, const char *sql)
 	"0.30000000000000004, 10);"
 
 /*
- * After the upgrade: the old run reads back whole, and a new run of the
- * same commit and branch pools its samples with the old rows in the
- * commit's history point.
+ * A new run of 'old/project' at SHA_B on main, BenchmarkHash ns/op
+ * base and base + 1; the point of the commit pools it with the others:
+ * *n and *median of that point.
+ */
+static void add_old_project_run(mg_store *st, const char *db, double base,
+                                int64_t *n, double *median)
+{
+	static const char point[] = "FROM history_points WHERE benchmark_id = "
+	                            "1 AND unit = 'ns/op' AND commit_id = 1";
+	char sql[256];
+	mg_err err = MG_ERR_INIT;
+	mg_run run;
+	int64_t id;
+
+	make_run(&run, SHA_B, 900, "main", base, 2);
+	assert_int_equal(mg_run_set_str(&run.project, "old/project"), 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	snprintf(sql, sizeof(sql), "SELECT n %s", point);
+	*n = mgt_sql_int(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT median %s", point);
+	*median = mgt_sql_double(db, sql);
+}
+
+/*
+ * After the upgrade: the old run reads back whole, and new runs of the
+ * same commit and branch pool their samples (sets) with the old rows in
+ * the commit's history point.
  */
 static void check_old_run(mg_store *st, const char *db)
 {
 	mg_err err = MG_ERR_INIT;
-	mg_run old, run;
-	int64_t id;
+	mg_run old;
+	int64_t n;
+	double median;
 
 	mg_run_init(&old);
 	assert_int_equal(mg_store_get_run(st, 1, &old, &err), 0);
@@ -260,40 +263,29 @@ static void check_old_run(mg_store *st, const char *db)
 	assert_int_equal(old.samples[1].seq, 1);
 	mg_run_release(&old);
 
-	make_run(&run, SHA_B, 900, "main", 100, 2);
-	assert_int_equal(mg_run_set_str(&run.project, "old/project"), 0);
-	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
-	mg_run_release(&run);
-	/* 2 old samples (0.1, 0.3) + 2 new (100, 101): median 50.15 */
-	assert_int_equal(mgt_sql_int(db, "SELECT n FROM history_points WHERE "
-	                                 "benchmark_id = 1 AND unit = "
-	                                 "'ns/op' AND commit_id = 1"),
-	                 4);
-	assert_true(sql_double(db, "SELECT median FROM history_points WHERE "
-	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
-	                           "commit_id = 1") == (0.1 + 0.2 + 100) / 2);
+	/* 2 old samples (0.1, 0.3) + 2 new (100, 101) */
+	add_old_project_run(st, db, 100, &n, &median);
+	assert_int_equal(n, 4);
+	assert_true(median == (0.1 + 0.2 + 100) / 2);
 	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM samples s JOIN "
 	                                 "runs r ON r.id = s.run_id WHERE "
 	                                 "r.commit_id = 1"),
 	                 2 + 6);
-	/* one more: its point pools old rows and the first one's sets */
-	make_run(&run, SHA_B, 900, "main", 200, 2);
-	assert_int_equal(mg_run_set_str(&run.project, "old/project"), 0);
-	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
-	mg_run_release(&run);
-	assert_int_equal(mgt_sql_int(db, "SELECT n FROM history_points WHERE "
-	                                 "benchmark_id = 1 AND unit = "
-	                                 "'ns/op' AND commit_id = 1"),
-	                 6);
-	/* 0.1, 0.3, 100, 101, 200, 201: median (101 + 100) / 2 */
-	assert_true(sql_double(db, "SELECT median FROM history_points WHERE "
-	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
-	                           "commit_id = 1") == 100.5);
-	assert_true(sql_double(db, "SELECT max FROM history_points WHERE "
-	                           "benchmark_id = 1 AND unit = 'ns/op' AND "
-	                           "commit_id = 1") == 201);
+	/* one more: 0.1, 0.3, 100, 101, 200, 201 */
+	add_old_project_run(st, db, 200, &n, &median);
+	assert_int_equal(n, 6);
+	assert_true(median == 100.5);
+	assert_true(mgt_sql_double(db, "SELECT max FROM history_points WHERE "
+	                               "benchmark_id = 1 AND unit = 'ns/op' "
+	                               "AND commit_id = 1") == 201);
 }
 
+/*
+ * For each earlier version k: build the database by applying the first k
+ * migrations by hand, put a project and a run stored as those versions
+ * did in it when the tables exist, then let mg_store_open upgrade it. The
+ * data must survive, be read back and pooled, and a run must store.
+ */
 static void test_migrate_from_each_version(void **state)
 {
 	struct fixture *f = *state;
@@ -851,7 +843,6 @@ static void test_sample_values_exact(void **state)
  * with 7 values out of order: each point has the n, median, min and max
  * of its own values.
  */
-
 static void test_history_points_any_order(void **state)
 {
 	struct fixture *f = *state;
@@ -931,6 +922,40 @@ static void test_history_points_any_order(void **state)
 	                    "c.id = h.commit_id WHERE c.sha = '" SHA_B_LIT
 	                    "' AND b.name = 'BenchmarkHash'"),
 	        1);
+}
+
+/*
+ * A sample set damaged in the database (edited by hand, say) is an error
+ * naming the row, for a reader and for a writer pooling the commit's
+ * runs; never samples made up or dropped.
+ */
+static void test_damaged_set_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mg_run run, back;
+	int64_t id, id2;
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	make_run(&run, SHA_A, 1000, "main", 100, 2);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_store_close(st);
+	mgt_sql_exec(f->db, "UPDATE sample_sets SET samples = '[[0,1]]' "
+	                    "WHERE unit = 'B/op'");
+
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_run_init(&back);
+	assert_int_equal(mg_store_get_run(st, id, &back, &err), MG_EDB);
+	assert_non_null(strstr(err.msg, "unit 'B/op': sample set: element 0: "
+	                                "expected [seq, value, iterations]"));
+	assert_non_null(strstr(err.msg, "run 1: benchmark 1"));
+	/* the same commit and branch again: pooling reads the damaged set */
+	assert_int_equal(mg_store_add_run(st, &run, &id2, NULL, &err), MG_EDB);
+	assert_non_null(strstr(err.msg, "unit 'B/op': sample set: element 0"));
+	mg_store_close(st);
+	assert_int_equal(count_rows(f->db, "runs"), 1);
+	mg_run_release(&run);
 }
 
 /* Two samples of one benchmark, unit and seq: refused by name. */
@@ -1351,6 +1376,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_duplicate_sample_refused,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_history_points_any_order,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_set_is_an_error,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_idempotency_key, setup,
 	                                        teardown),

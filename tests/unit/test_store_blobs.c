@@ -5,6 +5,7 @@
  * kinds side by side, staging before the write lock, backups, the sweep
  * of crash leftovers, and the blobdir module's own refusals.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -202,6 +203,25 @@ static void test_old_blobs_stay_in_db(void **state)
 	mg_run_release(&c);
 }
 
+/* The name of the one file in dir (asserts there is exactly one). */
+static char *only_file(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *name = NULL;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		assert_null(name);
+		name = mg_strdup(e->d_name);
+	}
+	closedir(d);
+	assert_non_null(name);
+	return name;
+}
+
 /*
  * Staged files (the server writes them before it queues the run) are
  * found by the writer, which then only adds the row; the same profile
@@ -215,7 +235,7 @@ static void test_staged_profiles(void **state)
 	mg_blobdir *dir = NULL;
 	mg_run a, b;
 	struct stat sb1, sb2;
-	char *digest, *path;
+	char *digest, *path, *staged;
 	int64_t id;
 
 	assert_int_equal(
@@ -227,11 +247,16 @@ static void test_staged_profiles(void **state)
 	assert_int_equal(mgt_sql_int(f->db, "SELECT count(*) FROM "
 	                                    "profile_blobs"),
 	                 0);
-	assert_int_equal(mg_store_add_run(st, &a, &id, NULL, &err), 0);
-	digest = row_text(f->db, "SELECT sha256 FROM profile_blobs");
-	path = mgt_path(f->profiles, digest);
+	/* the file is there before the run is stored, and stays that file */
+	staged = only_file(f->profiles);
+	path = mgt_path(f->profiles, staged);
 	assert_int_equal(stat(path, &sb1), 0);
 	assert_int_equal(sb1.st_size, 9000);
+	assert_int_equal(mg_store_add_run(st, &a, &id, NULL, &err), 0);
+	digest = row_text(f->db, "SELECT sha256 FROM profile_blobs");
+	assert_string_equal(digest, staged);
+	assert_int_equal(stat(path, &sb2), 0);
+	assert_int_equal(sb1.st_ino, sb2.st_ino);
 	/* staged again and stored again: the same file, one row */
 	assert_int_equal(mg_store_stage_profiles(dir, &b, &err), 0);
 	assert_int_equal(mg_store_add_run(st, &b, &id, NULL, &err), 0);
@@ -248,6 +273,7 @@ static void test_staged_profiles(void **state)
 	mg_run_release(&b);
 	free(path);
 	free(digest);
+	free(staged);
 }
 
 /* A backup carries the files its rows name, as links or copies. */
