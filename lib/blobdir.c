@@ -119,6 +119,14 @@ static int put_file(mg_blobdir *d, const char *name, const void *data,
 		error = io_err(err, d->path, tmp, "cannot write");
 	else if (fdatasync(fd) < 0)
 		error = io_err(err, d->path, tmp, "cannot flush");
+	/*
+	 * The bytes are on disk and rarely read again soon: hand their
+	 * page-cache pages back now. The next file then reuses those warm
+	 * pages instead of taking fresh ones, which on this benchmark's VM
+	 * cost 2.4-2.6 ms of kernel time per 1 MiB file against 0.6 ms.
+	 */
+	if (error == 0)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (close(fd) < 0 && error == 0)
 		error = io_err(err, d->path, tmp, "cannot close");
 	if (error == 0 && renameat(d->fd, tmp, d->fd, name) < 0)

@@ -23,109 +23,6 @@
 #include "compare_int.h"
 #include "envinfo.h"
 
-/* ---- interned strings ---------------------------------------------- */
-
-static uint32_t fnv1a(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
-void mg_compare__intern_release(mg_intern *in)
-{
-	size_t i;
-
-	for (i = 0; i < in->n; i++)
-		free(in->keys[i]);
-	free(in->keys);
-	free(in->lens);
-	free(in->slots);
-	memset(in, 0, sizeof(*in));
-}
-
-static int intern_rehash(mg_intern *in)
-{
-	size_t nslots = in->nslots ? in->nslots * 2 : 64, i, j;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (slots == NULL)
-		return MG_ENOMEM;
-	for (i = 0; i < in->n; i++) {
-		j = fnv1a(in->keys[i], in->lens[i]) & (nslots - 1);
-		while (slots[j] != 0)
-			j = (j + 1) & (nslots - 1);
-		slots[j] = (uint32_t)(i + 1);
-	}
-	free(in->slots);
-	in->slots = slots;
-	in->nslots = nslots;
-	return 0;
-}
-
-int mg_compare__intern(mg_intern *in, const void *key, size_t len, bool add,
-                       size_t *idx, bool *added)
-{
-	size_t j;
-	char *copy;
-
-	if (added)
-		*added = false;
-	if (in->nslots) {
-		j = fnv1a(key, len) & (in->nslots - 1);
-		for (; in->slots[j] != 0; j = (j + 1) & (in->nslots - 1)) {
-			size_t k = in->slots[j] - 1;
-
-			if (in->lens[k] == len &&
-			    memcmp(in->keys[k], key, len) == 0) {
-				*idx = k;
-				return 0;
-			}
-		}
-	}
-	if (!add)
-		return MG_ENOTFOUND;
-	if (in->n >= UINT32_MAX - 1)
-		return MG_ELIMIT;
-	if ((in->n + 1) * 2 >= in->nslots && intern_rehash(in) < 0)
-		return MG_ENOMEM;
-	if (in->n == in->cap) {
-		size_t cap = in->cap ? in->cap * 2 : 16;
-		char **keys = realloc(in->keys, cap * sizeof(*keys));
-		size_t *lens;
-
-		if (keys == NULL)
-			return MG_ENOMEM;
-		in->keys = keys;
-		lens = realloc(in->lens, cap * sizeof(*lens));
-		if (lens == NULL)
-			return MG_ENOMEM;
-		in->lens = lens;
-		in->cap = cap;
-	}
-	copy = malloc(len + 1);
-	if (copy == NULL)
-		return MG_ENOMEM;
-	memcpy(copy, key, len);
-	copy[len] = '\0';
-	in->keys[in->n] = copy;
-	in->lens[in->n] = len;
-	j = fnv1a(key, len) & (in->nslots - 1);
-	while (in->slots[j] != 0)
-		j = (j + 1) & (in->nslots - 1);
-	in->slots[j] = (uint32_t)(in->n + 1);
-	*idx = in->n++;
-	if (added)
-		*added = true;
-	return 0;
-}
-
 /* Grow an array of `size`-byte items to hold n + 1. */
 static int grow(void **arr, size_t *cap, size_t n, size_t size)
 {
@@ -324,7 +221,7 @@ int mg_compare_new(mg_compare **out, const mg_compare_opts *opts, mg_err *err)
 static void prof_release(mg_compare_prof *p)
 {
 	free(p->package);
-	mg_compare__intern_release(&p->funcs);
+	mg_intern_release(&p->funcs);
 	free(p->v);
 }
 
@@ -342,7 +239,7 @@ void mg_compare_free(mg_compare *c)
 		free(c->side[i].run_ids);
 		mg_envinfo_release(&c->side[i].env);
 	}
-	mg_compare__intern_release(&c->units);
+	mg_intern_release(&c->units);
 	if (c->benches) {
 		for (i = 0; i < c->bench_keys.n; i++) {
 			free(c->benches[i].package);
@@ -350,7 +247,7 @@ void mg_compare_free(mg_compare *c)
 			free(c->benches[i].fullname);
 		}
 	}
-	mg_compare__intern_release(&c->bench_keys);
+	mg_intern_release(&c->bench_keys);
 	free(c->benches);
 	if (c->configs) {
 		for (i = 0; i < c->config_keys.n; i++) {
@@ -361,15 +258,15 @@ void mg_compare_free(mg_compare *c)
 			free(c->configs[i].kv);
 		}
 	}
-	mg_compare__intern_release(&c->config_keys);
+	mg_intern_release(&c->config_keys);
 	free(c->configs);
 	free(c->entries);
 	if (c->profs)
 		for (i = 0; i < c->prof_keys.n; i++)
 			prof_release(&c->profs[i]);
-	mg_compare__intern_release(&c->prof_keys);
+	mg_intern_release(&c->prof_keys);
 	free(c->profs);
-	mg_compare__intern_release(&c->floor_keys);
+	mg_intern_release(&c->floor_keys);
 	free(c->floors);
 	for (i = 0; i < c->nnotes; i++)
 		free(c->notes[i]);
@@ -522,8 +419,8 @@ static int bench_id(mg_compare *c, const mg_bench *b, uint32_t *out)
 	error = grow((void **)&c->benches, &c->bench_cap, c->bench_keys.n,
 	             sizeof(*c->benches));
 	if (error == 0)
-		error = mg_compare__intern(&c->bench_keys, key.ptr, key.len,
-		                           true, &idx, &added);
+		error = mg_intern_get(&c->bench_keys, key.ptr, key.len, true,
+		                      &idx, &added);
 	if (error < 0 || !added)
 		goto cleanup;
 	nb = &c->benches[idx];
@@ -560,8 +457,8 @@ static int config_id(mg_compare *c, const mg_bench *b, uint32_t *out)
 		error = grow((void **)&c->configs, &c->config_cap,
 		             c->config_keys.n, sizeof(*c->configs));
 	if (error == 0)
-		error = mg_compare__intern(&c->config_keys, key.ptr, key.len,
-		                           true, &idx, &added);
+		error = mg_intern_get(&c->config_keys, key.ptr, key.len, true,
+		                      &idx, &added);
 	if (error < 0 || !added)
 		goto cleanup;
 	nc = &c->configs[idx];
@@ -601,8 +498,8 @@ static int prof_get(mg_compare *c, const char *package, int type,
 	error = grow((void **)&c->profs, &c->prof_cap, c->prof_keys.n,
 	             sizeof(*c->profs));
 	if (error == 0)
-		error = mg_compare__intern(&c->prof_keys, key.ptr, key.len,
-		                           true, &idx, &added);
+		error = mg_intern_get(&c->prof_keys, key.ptr, key.len, true,
+		                      &idx, &added);
 	if (error < 0)
 		goto cleanup;
 	if (added) {
@@ -629,9 +526,8 @@ static int prof_add(mg_compare_prof *p, int side, const char *function,
 
 	error = grow((void **)&p->v, &p->vcap, p->funcs.n, sizeof(*p->v));
 	if (error == 0)
-		error = mg_compare__intern(&p->funcs, function,
-		                           strlen(function), true, &idx,
-		                           &added);
+		error = mg_intern_get(&p->funcs, function, strlen(function),
+		                      true, &idx, &added);
 	if (error < 0)
 		return error;
 	if (added) {
@@ -760,8 +656,8 @@ int mg_compare_add_run(mg_compare *c, enum mg_compare_side side,
 
 		if (s->bench >= run->nbenches || !isfinite(s->value))
 			continue;
-		error = mg_compare__intern(&c->units, s->unit, strlen(s->unit),
-		                           true, &idx, NULL);
+		error = mg_intern_get(&c->units, s->unit, strlen(s->unit), true,
+		                      &idx, NULL);
 		if (error < 0)
 			goto fail;
 		e = &c->entries[c->nentries++];
@@ -820,8 +716,8 @@ int mg_compare_set_noise_floor(mg_compare *c, const char *package,
 		error = grow((void **)&c->floors, &c->floor_cap,
 		             c->floor_keys.n, sizeof(*c->floors));
 	if (error == 0)
-		error = mg_compare__intern(&c->floor_keys, key.ptr, key.len,
-		                           true, &idx, &added);
+		error = mg_intern_get(&c->floor_keys, key.ptr, key.len, true,
+		                      &idx, &added);
 	if (error == 0)
 		c->floors[idx] = rel;
 	mg_buf_release(&key);
@@ -888,8 +784,8 @@ static void rule_for(const mg_compare *c, const mg_compare_bench *b,
 	}
 	if (c->floor_keys.n &&
 	    floor_key(&key, b->package, b->name, b->procs, unit) == 0 &&
-	    mg_compare__intern((mg_intern *)&c->floor_keys, key.ptr, key.len,
-	                       false, &idx, NULL) == 0)
+	    mg_intern_get((mg_intern *)&c->floor_keys, key.ptr, key.len, false,
+	                  &idx, NULL) == 0)
 		rule->noise_floor = c->floors[idx];
 	mg_buf_release(&key);
 }
@@ -925,8 +821,8 @@ static int build_slots(mg_compare *c, struct pair_slot **out, size_t *n_out)
 				continue;
 			if (brank[e->bench] == SIZE_MAX)
 				brank[e->bench] = nb++;
-			error = mg_compare__intern(&keys, key, sizeof(key),
-			                           true, &idx, &added);
+			error = mg_intern_get(&keys, key, sizeof(key), true,
+			                      &idx, &added);
 			if (error < 0)
 				goto cleanup;
 			if (added) {
@@ -956,8 +852,8 @@ static int build_slots(mg_compare *c, struct pair_slot **out, size_t *n_out)
 		uint32_t key[2] = {e->bench, e->unit};
 		struct pair_slot *p;
 
-		if (mg_compare__intern(&keys, key, sizeof(key), false, &idx,
-		                       NULL) < 0)
+		if (mg_intern_get(&keys, key, sizeof(key), false, &idx, NULL) <
+		    0)
 			continue;
 		p = &slots[idx];
 		if (e->side == 0)
@@ -980,7 +876,7 @@ cleanup:
 	free(slots);
 	free(brank);
 	free(urank);
-	mg_compare__intern_release(&keys);
+	mg_intern_release(&keys);
 	return error;
 }
 
@@ -1015,8 +911,8 @@ static int attribute(mg_compare *c, mg_compare_pair *p, size_t *first,
 		error = mg_buf_printf(&key, "%c%d", '\0', type);
 	if (error < 0)
 		goto cleanup;
-	if (mg_compare__intern(&c->prof_keys, key.ptr, key.len, false, &idx,
-	                       NULL) < 0)
+	if (mg_intern_get(&c->prof_keys, key.ptr, key.len, false, &idx, NULL) <
+	    0)
 		goto cleanup;
 	pf = &c->profs[idx];
 	if (!pf->has[0] || !pf->has[1] || pf->total[0] <= 0 ||

@@ -15,28 +15,7 @@
 #include <stdint.h>
 
 #include "compare.h"
-
-/*
- * A set of byte strings numbered in order of first insertion, with a hash
- * index (open addressing, FNV-1a). Keys may hold NUL bytes.
- */
-typedef struct mg_intern {
-	char **keys;     /* owned copies, each NUL-terminated too */
-	size_t *lens;    /* their lengths */
-	size_t n;        /* keys held */
-	size_t cap;      /* slots of keys/lens */
-	uint32_t *slots; /* index + 1, 0 for an empty slot */
-	size_t nslots;   /* a power of two, kept > 2 n */
-} mg_intern;
-
-void mg_compare__intern_release(mg_intern *in);
-/*
- * Find key; when absent and add is true, insert it. *idx gets its number,
- * *added (may be NULL) whether it was inserted. MG_ENOTFOUND (add false),
- * MG_ELIMIT (more than UINT32_MAX - 1 keys), MG_ENOMEM.
- */
-int mg_compare__intern(mg_intern *in, const void *key, size_t len, bool add,
-                       size_t *idx, bool *added);
+#include "intern.h"
 
 typedef struct mg_compare_bench {
 	char *package;  /* "" if none */

@@ -582,25 +582,25 @@ static void view_release(struct view *v)
 
 	if (v->vals)
 		for (i = 0; i < v->fields.n; i++)
-			mg_compare__intern_release(&v->vals[i]);
+			mg_intern_release(&v->vals[i]);
 	free(v->vals);
-	mg_compare__intern_release(&v->fields);
+	mg_intern_release(&v->fields);
 	free(v->fshow);
 	free(v->cranks);
-	mg_compare__intern_release(&v->tidy);
+	mg_intern_release(&v->tidy);
 	free(v->tidy_of);
 	free(v->factor);
 	free(v->tidy_rank);
 	for (i = 0; i < v->ntbl; i++)
 		free(v->tbl[i].ranks);
 	free(v->tbl);
-	mg_compare__intern_release(&v->tables);
-	mg_compare__intern_release(&v->rows);
+	mg_intern_release(&v->tables);
+	mg_intern_release(&v->rows);
 	if (v->cell)
 		for (i = 0; i < v->cells.n; i++)
 			free(v->cell[i].v);
 	free(v->cell);
-	mg_compare__intern_release(&v->cells);
+	mg_intern_release(&v->cells);
 }
 
 static const char *config_value(const mg_compare_config *cf, const char *key)
@@ -653,9 +653,9 @@ static int view_fields(struct view *v, const mg_compare *c, size_t *corder,
 		const mg_compare_config *cf = &c->configs[corder[i]];
 
 		for (j = 0; j < cf->n && error == 0; j++)
-			error = mg_compare__intern(&v->fields, cf->kv[j].key,
-			                           strlen(cf->kv[j].key), true,
-			                           &idx, NULL);
+			error = mg_intern_get(&v->fields, cf->kv[j].key,
+			                      strlen(cf->kv[j].key), true, &idx,
+			                      NULL);
 	}
 	if (error < 0)
 		return error;
@@ -690,9 +690,8 @@ static int view_fields(struct view *v, const mg_compare *c, size_t *corder,
 			size_t f = v->fshow[j];
 			const char *val = config_value(cf, v->fields.keys[f]);
 
-			error = mg_compare__intern(&v->vals[f], val,
-			                           strlen(val), true, &idx,
-			                           NULL);
+			error = mg_intern_get(&v->vals[f], val, strlen(val),
+			                      true, &idx, NULL);
 			v->cranks[corder[i] * (nf + 1) + j] = (uint32_t)idx;
 		}
 	}
@@ -722,8 +721,7 @@ static int view_units(struct view *v, const mg_compare *c)
 		mg_buf_reset(&b);
 		mg_compare__tidy_unit(&b, c->units.keys[e->unit],
 		                      &v->factor[e->unit]);
-		error = mg_compare__intern(&v->tidy, b.ptr, b.len, true, &idx,
-		                           NULL);
+		error = mg_intern_get(&v->tidy, b.ptr, b.len, true, &idx, NULL);
 		if (error < 0)
 			goto cleanup;
 		v->tidy_of[e->unit] = idx;
@@ -801,9 +799,8 @@ static int view_build(struct view *v, const mg_compare *c)
 		memcpy(key, v->cranks + e->config * (nf + 1),
 		       nf * sizeof(*key));
 		key[nf] = (uint32_t)v->tidy_of[e->unit];
-		error = mg_compare__intern(&v->tables, key,
-		                           (nf + 1) * sizeof(*key), true, &t,
-		                           &added);
+		error = mg_intern_get(&v->tables, key, (nf + 1) * sizeof(*key),
+		                      true, &t, &added);
 		if (error < 0)
 			goto cleanup;
 		if (added) {
@@ -827,8 +824,7 @@ static int view_build(struct view *v, const mg_compare *c)
 			vt->urank = v->tidy_rank[vt->tidy];
 			vt->config = e->config;
 		}
-		error = mg_compare__intern(&v->rows, fn, strlen(fn), true, &r,
-		                           NULL);
+		error = mg_intern_get(&v->rows, fn, strlen(fn), true, &r, NULL);
 		if (error < 0)
 			goto cleanup;
 		ck[0] = (uint32_t)t;
@@ -845,8 +841,8 @@ static int view_build(struct view *v, const mg_compare *c)
 			v->cell = n;
 			v->ncell_cap = cap;
 		}
-		error = mg_compare__intern(&v->cells, ck, sizeof(ck), true, &k,
-		                           &added);
+		error = mg_intern_get(&v->cells, ck, sizeof(ck), true, &k,
+		                      &added);
 		if (error < 0)
 			goto cleanup;
 		if (added) {
@@ -874,16 +870,16 @@ static int view_build(struct view *v, const mg_compare *c)
 		memcpy(key, v->cranks + e->config * (nf + 1),
 		       nf * sizeof(*key));
 		key[nf] = (uint32_t)v->tidy_of[e->unit];
-		if (mg_compare__intern(&v->tables, key, (nf + 1) * sizeof(*key),
-		                       false, &t, NULL) < 0 ||
-		    mg_compare__intern(&v->rows, fn, strlen(fn), false, &r,
-		                       NULL) < 0)
+		if (mg_intern_get(&v->tables, key, (nf + 1) * sizeof(*key),
+		                  false, &t, NULL) < 0 ||
+		    mg_intern_get(&v->rows, fn, strlen(fn), false, &r, NULL) <
+		            0)
 			continue;
 		ck[0] = (uint32_t)t;
 		ck[1] = (uint32_t)r;
 		ck[2] = (uint32_t)s;
-		if (mg_compare__intern(&v->cells, ck, sizeof(ck), false, &k,
-		                       NULL) < 0)
+		if (mg_intern_get(&v->cells, ck, sizeof(ck), false, &k, NULL) <
+		    0)
 			continue;
 		v->cell[k].v[v->cell[k].fill++] = e->value * v->factor[e->unit];
 	}
@@ -931,8 +927,8 @@ static int warn_cell(struct tt *t, mg_intern *notes, const char *const *msgs,
 	int error = 0;
 
 	for (i = 0; i < n && error == 0; i++) {
-		error = mg_compare__intern(notes, msgs[i], strlen(msgs[i]),
-		                           true, &idx, NULL);
+		error = mg_intern_get(notes, msgs[i], strlen(msgs[i]), true,
+		                      &idx, NULL);
 		if (error == 0 && i > 0)
 			error = mg_buf_putc(&b, ' ');
 		if (error == 0)
@@ -1280,7 +1276,7 @@ static int render_table(mg_buf *out, const mg_compare *c, struct view *v,
 			error = mg_buf_printf(out, " %s\n", notes.keys[i]);
 	}
 	tt_release(&o);
-	mg_compare__intern_release(&notes);
+	mg_intern_release(&notes);
 	mg_buf_release(&b);
 	free(rows);
 	return error;

@@ -292,6 +292,7 @@ int mg_store_open(mg_store **out, const char *path, unsigned flags, mg_err *err)
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	mg_buf_init(&st->known.key, MG_BUF_NOLIMIT);
 	st->path = mg_strdup(path);
 	if (st->path == NULL) {
 		free(st);
@@ -352,7 +353,8 @@ void mg_store_close(mg_store *st)
 		sqlite3_finalize(st->cache[i]);
 	free(st->cache);
 	free(st->bench_ids);
-	free(st->pool);
+	free(st->set_order);
+	mg_store__known_free(st);
 	sqlite3_close(st->db);
 	free(st->commit_hook);
 	mg_blobdir_free(st->blobs);
@@ -388,6 +390,7 @@ int mg_store_begin(mg_store *st, mg_err *err)
 	st->in_tx = true;
 	st->ncreated = 0;
 	st->dir_rows = false;
+	mg_store__known_mark(st, true);
 	return 0;
 }
 
@@ -416,6 +419,7 @@ void mg_store_rollback(mg_store *st)
 	/* A failed statement may already have ended it; ignore that. */
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	mg_store__unlink_created(st, 0);
+	mg_store__known_undo(st, true);
 	st->dir_rows = false;
 	st->in_tx = false;
 }

@@ -105,8 +105,21 @@ int mg_store_add_run(mg_store *st, const mg_run *run, int64_t *id_out,
  * token_id/now_ms to record the uploading token's use (0: none); the
  * store sets the rest, as mg_store_add_run would for that run alone.
  */
+/*
+ * A run's samples cut into the sets the store writes, one per (benchmark,
+ * unit): sorted, checked for duplicate repetitions, encoded. The writer
+ * builds them itself unless the caller did, outside the write lock.
+ * Borrows the run, which must outlive it.
+ * 0, MG_EINPUT (a duplicate sample, or a value a set cannot hold, named),
+ * MG_ENOMEM.
+ */
+typedef struct mg_store_sets mg_store_sets;
+int mg_store_sets_build(mg_store_sets **out, const mg_run *run, mg_err *err);
+void mg_store_sets_free(mg_store_sets *s);
+
 typedef struct mg_store_batch_item {
 	const mg_run *run;
+	const mg_store_sets *sets; /* of run, or NULL: built by the store */
 	int64_t token_id; /* > 0: mg_store_token_touch in the same commit */
 	int64_t now_ms;
 	/*
@@ -389,6 +402,13 @@ int mg_store_stats_get(mg_store *st, mg_store_stats *out, mg_err *err);
  * rebuild: for an idle server giving memory back. Never fails.
  */
 void mg_store_release_memory(mg_store *st);
+
+/*
+ * Let the connection's page cache grow to kib KiB (SQLite's default is
+ * 2,000 KiB). Pages are allocated as they are used and given back by
+ * mg_store_release_memory. Never fails.
+ */
+void mg_store_set_cache_kib(mg_store *st, int kib);
 
 /* A cheap query proving the database answers (GET /healthz). */
 int mg_store_ping(mg_store *st, mg_err *err);

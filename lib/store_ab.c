@@ -225,10 +225,10 @@ int mg_store_add_ab(mg_store *st, const mg_run *base, const mg_run *head,
 	error = mg_store_begin(st, err);
 	if (error < 0)
 		return error;
-	if ((error = mg_store__put_run(st, base, &run_ids[0], &existed, err)) <
-	            0 ||
-	    (error = mg_store__put_run(st, head, &run_ids[1], &existed, err)) <
-	            0 ||
+	if ((error = mg_store__put_run(st, base, NULL, &run_ids[0], &existed,
+	                               err)) < 0 ||
+	    (error = mg_store__put_run(st, head, NULL, &run_ids[1], &existed,
+	                               err)) < 0 ||
 	    (error = put_pairing(st, s, run_ids, ids, &existed, err)) < 0) {
 		mg_store_rollback(st);
 		return error;

@@ -9,8 +9,26 @@
 #include <sqlite3.h>
 
 #include "blobdir.h"
+#include "buf.h"
+#include "intern.h"
 #include "sampleset.h"
 #include "store.h"
+
+/*
+ * Rows the connection has found or added while storing runs
+ * (store_known.c): benchmark ids by key, and benchmark_units pairs. The
+ * counts at BEGIN and at the current run's savepoint say what to forget
+ * when either is rolled back.
+ */
+struct mg_store__known {
+	mg_intern benches;  /* project id, package, name, procs */
+	int64_t *bench_ids; /* by number in `benches` */
+	size_t ids_cap;
+	mg_intern units; /* benchmark id, unit */
+	size_t tx_benches, tx_units;
+	size_t run_benches, run_units;
+	mg_buf key; /* scratch */
+};
 
 struct mg_store {
 	sqlite3 *db;    /* the connection */
@@ -25,12 +43,11 @@ struct mg_store {
 	sqlite3_stmt **cache;
 	/*
 	 * Scratch of the run being stored (store_run.c): the database id
-	 * of each of its benchmarks, and its samples sorted by (benchmark
-	 * id, unit, value), which put_samples leaves for update_history.
+	 * of each of its benchmarks, and its sets' numbers in (benchmark
+	 * id, unit) order, which put_samples leaves for update_history.
 	 */
 	int64_t *bench_ids;
-	struct mg_store__pooled *pool;
-	size_t npool;
+	size_t *set_order;
 	struct mg_store__hook *commit_hook; /* mg_store_on_commit, or NULL */
 	/*
 	 * The profile directory: opened at mg_store_open with
@@ -48,6 +65,7 @@ struct mg_store {
 	bool dir_rows;
 	char (*created)[65];
 	size_t ncreated, created_cap;
+	struct mg_store__known known;
 };
 
 /* Prepare sql; on failure set err with the SQLite message. */
@@ -82,9 +100,11 @@ int mg_store__env_key(char out[65], const mg_env *e);
 int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col);
 /*
  * Write a whole (validated) run inside the caller's transaction (see
- * mg_store_add_run). 0, MG_EDB, MG_ENOMEM.
+ * mg_store_add_run); sets are run's, or NULL to build them here.
+ * 0, MG_EINPUT, MG_EDB, MG_ENOMEM.
  */
-int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
+int mg_store__put_run(mg_store *st, const mg_run *run,
+                      const mg_store_sets *sets, int64_t *id_out,
                       bool *existed_out, mg_err *err);
 /*
  * The run of `project` stored with idempotency key `key`; MG_ENOTFOUND
@@ -129,14 +149,42 @@ int mg_store__read_set(sqlite3_stmt *stmt, int col, int64_t bench_id,
                        const char *unit, mg_sampleset_item **items, size_t *n,
                        mg_err *err);
 
+/*
+ * store_known.c. Lookups answer from memory (false: ask the database);
+ * remembering may silently fail (out of memory), which costs only a
+ * query later. mark at BEGIN (tx true) and at each run's savepoint;
+ * undo when either is rolled back.
+ */
+bool mg_store__known_bench(mg_store *st, int64_t project_id, const mg_bench *b,
+                           int64_t *id);
+void mg_store__remember_bench(mg_store *st, int64_t project_id,
+                              const mg_bench *b, int64_t id);
+bool mg_store__known_unit(mg_store *st, int64_t bench_id, const char *unit);
+void mg_store__remember_unit(mg_store *st, int64_t bench_id, const char *unit);
+void mg_store__known_mark(mg_store *st, bool tx);
+void mg_store__known_undo(mg_store *st, bool tx);
+void mg_store__known_free(mg_store *st);
+
 /* Current time, unix milliseconds. */
 int64_t mg_store__now_ms(void);
 
-/* A sample of the run being stored, as history points pool them. */
-struct mg_store__pooled {
-	int64_t bench_id;
+/* One (benchmark, unit) of a run's samples (store_sets.c). */
+struct mg_store__set {
+	size_t bench;     /* index into run->benches */
 	const char *unit; /* the run's own string */
-	double value;
+	size_t n;         /* samples */
+	size_t json;      /* its sample_sets text: sets->json.ptr + json, */
+	size_t json_len;  /* json_len bytes */
+	size_t values; /* its n values, ascending, at sets->values + values */
+};
+
+struct mg_store_sets {
+	const mg_run *run;
+	const mg_sample **order; /* while building only */
+	struct mg_store__set *v; /* by (benchmark index, unit) */
+	size_t n;
+	mg_buf json;
+	double *values;
 };
 
 /* Slots of the ingest statements kept prepared on the connection. */

@@ -275,6 +275,8 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	const char *package = b->package ? b->package : "";
 	int error;
 
+	if (mg_store__known_bench(st, project_id, b, id))
+		return 0;
 	if ((error = mg_store__cached(st, MG_STORE__C_BENCH_FIND,
 	                              "SELECT id FROM benchmarks WHERE "
 	                              "project_id = ?1 AND package = ?2 AND "
@@ -287,6 +289,8 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	sqlite3_bind_int(find, 4, b->procs);
 	error = mg_store__select_id(st, find, id, err);
 	sqlite3_reset(find);
+	if (error == 0)
+		mg_store__remember_bench(st, project_id, b, *id);
 	if (error != MG_ENOTFOUND)
 		return error;
 	if ((error = mg_store__cached(st, MG_STORE__C_BENCH_ADD,
@@ -301,175 +305,131 @@ static int bench_id(mg_store *st, int64_t project_id, const mg_bench *b,
 	sqlite3_bind_int(add, 4, b->procs);
 	error = mg_store__select_id(st, add, id, err);
 	sqlite3_reset(add);
+	if (error == 0)
+		mg_store__remember_bench(st, project_id, b, *id);
 	return error == MG_ENOTFOUND ? MG_EINTERNAL : error;
 }
 
-/* Drop the scratch of the run being stored (st->bench_ids, st->pool). */
+/* Drop the scratch of the run being stored (st->bench_ids, set_order). */
 static void scratch_free(mg_store *st)
 {
 	free(st->bench_ids);
-	free(st->pool);
+	free(st->set_order);
 	st->bench_ids = NULL;
-	st->pool = NULL;
-	st->npool = 0;
+	st->set_order = NULL;
 }
 
-static int cmp_pooled(const void *a, const void *b)
-{
-	const struct mg_store__pooled *x = a, *y = b;
-	int c;
+/* For sorting set numbers by (benchmark id, unit). */
+struct set_cmp_ctx {
+	const mg_store_sets *sets;
+	const int64_t *bench_ids;
+};
 
-	if (x->bench_id != y->bench_id)
-		return x->bench_id < y->bench_id ? -1 : 1;
-	c = strcmp(x->unit, y->unit);
-	if (c)
-		return c;
-	return (x->value > y->value) - (x->value < y->value);
-}
-
-static bool same_pair(const struct mg_store__pooled *x,
-                      const struct mg_store__pooled *y)
+static int cmp_set_key(const void *a, const void *b, void *arg)
 {
-	return x->bench_id == y->bench_id && strcmp(x->unit, y->unit) == 0;
+	const struct set_cmp_ctx *c = arg;
+	const struct mg_store__set *x = &c->sets->v[*(const size_t *)a];
+	const struct mg_store__set *y = &c->sets->v[*(const size_t *)b];
+	int64_t bx = c->bench_ids[x->bench], by = c->bench_ids[y->bench];
+
+	if (bx != by)
+		return bx < by ? -1 : 1;
+	return strcmp(x->unit, y->unit);
 }
 
 /*
- * The run's samples as st->pool, sorted by (benchmark id, unit, value),
- * and every (benchmark, unit) pair of them in benchmark_units.
+ * st->set_order: the sets' numbers in (benchmark id, unit) order, the
+ * order of the keys of sample_sets, benchmark_units and history_points,
+ * so that each is written front to back.
  */
-static int put_units(mg_store *st, const mg_run *run, mg_err *err)
+static int order_sets(mg_store *st, const mg_store_sets *sets, mg_err *err)
 {
-	struct mg_store__pooled *v;
+	struct set_cmp_ctx ctx = {sets, st->bench_ids};
+	size_t i;
+
+	st->set_order = malloc(sets->n * sizeof(*st->set_order));
+	if (st->set_order == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	for (i = 0; i < sets->n; i++)
+		st->set_order[i] = i;
+	qsort_r(st->set_order, sets->n, sizeof(*st->set_order), cmp_set_key,
+	        &ctx);
+	return 0;
+}
+
+/* Every (benchmark, unit) of the run in benchmark_units. */
+static int put_units(mg_store *st, const mg_store_sets *sets, mg_err *err)
+{
 	sqlite3_stmt *stmt = NULL;
 	size_t i;
 	int error;
 
-	v = calloc(run->nsamples, sizeof(*v));
-	if (v == NULL)
-		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	st->pool = v;
-	for (i = 0; i < run->nsamples; i++) {
-		v[i].bench_id = st->bench_ids[run->samples[i].bench];
-		v[i].unit = run->samples[i].unit;
-		v[i].value = run->samples[i].value;
-	}
-	st->npool = run->nsamples;
-	qsort(v, st->npool, sizeof(*v), cmp_pooled);
 	error = mg_store__cached(st, MG_STORE__C_UNIT,
 	                         "INSERT OR IGNORE INTO benchmark_units("
 	                         "benchmark_id, unit) VALUES (?1, ?2)",
 	                         &stmt, err);
-	for (i = 0; error == 0 && i < st->npool; i++) {
-		if (i > 0 && same_pair(&v[i - 1], &v[i]))
+	for (i = 0; error == 0 && i < sets->n; i++) {
+		const struct mg_store__set *s = &sets->v[st->set_order[i]];
+		int64_t bench_id = st->bench_ids[s->bench];
+
+		if (mg_store__known_unit(st, bench_id, s->unit))
 			continue;
 		sqlite3_reset(stmt);
-		sqlite3_bind_int64(stmt, 1, v[i].bench_id);
-		mg_store__bind_text(stmt, 2, v[i].unit);
+		sqlite3_bind_int64(stmt, 1, bench_id);
+		mg_store__bind_text(stmt, 2, s->unit);
 		error = mg_store__exec_stmt(st, stmt, err);
+		if (error == 0)
+			mg_store__remember_unit(st, bench_id, s->unit);
 	}
 	if (stmt)
 		sqlite3_reset(stmt);
 	return error;
 }
 
-static int cmp_set_order(const void *a, const void *b)
+/* Every sample: one sample_sets row per (benchmark, unit). */
+static int put_sample_sets(mg_store *st, const mg_store_sets *sets,
+                           int64_t run_id, mg_err *err)
 {
-	const mg_sample *x = *(const mg_sample *const *)a;
-	const mg_sample *y = *(const mg_sample *const *)b;
-	int c;
-
-	if (x->bench != y->bench)
-		return x->bench < y->bench ? -1 : 1;
-	c = strcmp(x->unit, y->unit);
-	if (c)
-		return c;
-	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-/*
- * Every sample, one sample_sets row per (benchmark, unit): the run's
- * samples sorted by benchmark, unit and seq, cut into runs. Two samples
- * with the same seq are refused by name (the former per-sample key did
- * that through a constraint).
- */
-static int put_sample_sets(mg_store *st, const mg_run *run, int64_t run_id,
-                           mg_err *err)
-{
-	const mg_sample **v;
+	const mg_run *run = sets->run;
 	sqlite3_stmt *stmt = NULL;
-	mg_buf json = MG_BUF_INIT(MG_BUF_NOLIMIT);
-	size_t i, j, k;
+	size_t i;
 	int error;
 
-	v = malloc(run->nsamples * sizeof(*v));
-	if (v == NULL)
-		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	for (i = 0; i < run->nsamples; i++)
-		v[i] = &run->samples[i];
-	qsort(v, run->nsamples, sizeof(*v), cmp_set_order);
 	error = mg_store__cached(st, MG_STORE__C_SAMPLE_SET,
 	                         "INSERT INTO sample_sets(run_id, "
 	                         "benchmark_id, unit, n, samples) VALUES "
 	                         "(?1, ?2, ?3, ?4, ?5)",
 	                         &stmt, err);
 	if (error < 0)
-		goto cleanup;
+		return error;
 	sqlite3_bind_int64(stmt, 1, run_id);
-	for (i = 0; i < run->nsamples; i = j) {
-		const mg_bench *b = &run->benches[v[i]->bench];
+	for (i = 0; i < sets->n && error == 0; i++) {
+		const struct mg_store__set *s = &sets->v[st->set_order[i]];
 
-		for (j = i + 1;
-		     j < run->nsamples && v[j]->bench == v[i]->bench &&
-		     strcmp(v[j]->unit, v[i]->unit) == 0;
-		     j++)
-			;
-		for (k = i + 1; k < j; k++) {
-			if (v[k]->seq != v[k - 1]->seq)
-				continue;
-			error = mg_err_set(err, MG_EINPUT,
-			                   "samples[%zu] ('%s' %s #%lld): "
-			                   "duplicate of samples[%zu]",
-			                   (size_t)(v[k] - run->samples),
-			                   b->name, v[k]->unit,
-			                   (long long)v[k]->seq,
-			                   (size_t)(v[k - 1] - run->samples));
-			goto cleanup;
-		}
-		error = mg_sampleset_encode(&json, &v[i], j - i, err);
-		if (error < 0) {
-			mg_err_prefix(err, "samples of '%s' %s", b->name,
-			              v[i]->unit);
-			goto cleanup;
-		}
 		sqlite3_reset(stmt);
-		sqlite3_bind_int64(stmt, 2, st->bench_ids[v[i]->bench]);
-		mg_store__bind_text(stmt, 3, v[i]->unit);
-		sqlite3_bind_int64(stmt, 4, (int64_t)(j - i));
-		sqlite3_bind_text(stmt, 5, json.ptr, (int)json.len,
-		                  SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, st->bench_ids[s->bench]);
+		mg_store__bind_text(stmt, 3, s->unit);
+		sqlite3_bind_int64(stmt, 4, (int64_t)s->n);
+		sqlite3_bind_text(stmt, 5, sets->json.ptr + s->json,
+		                  (int)s->json_len, SQLITE_STATIC);
 		error = mg_store__exec_stmt(st, stmt, err);
-		if (error < 0) {
-			mg_err_prefix(err, "samples of '%s' %s", b->name,
-			              v[i]->unit);
-			goto cleanup;
-		}
+		if (error < 0)
+			mg_err_prefix(err, "samples of '%s' %s",
+			              run->benches[s->bench].name, s->unit);
 	}
-cleanup:
-	if (stmt)
-		sqlite3_reset(stmt);
-	mg_buf_release(&json);
-	free(v);
+	sqlite3_reset(stmt);
 	return error;
 }
 
 /*
  * Benchmarks, their configuration in this run, then every sample and the
- * units. The benchmarks' ids and the sorted samples stay in st (bench_ids,
- * pool) for update_history.
+ * units. The benchmarks' ids and the sets' order stay in st (bench_ids,
+ * set_order) for update_history.
  */
-static int put_samples(mg_store *st, const mg_run *run, int64_t project_id,
-                       int64_t run_id, mg_err *err)
+static int put_samples(mg_store *st, const mg_store_sets *sets,
+                       int64_t project_id, int64_t run_id, mg_err *err)
 {
+	const mg_run *run = sets->run;
 	sqlite3_stmt *config = NULL;
 	int64_t *ids;
 	size_t i, j;
@@ -507,12 +467,12 @@ static int put_samples(mg_store *st, const mg_run *run, int64_t project_id,
 		if (error < 0)
 			goto cleanup;
 	}
-	if (run->nsamples == 0)
+	if (sets->n == 0)
 		goto cleanup;
-	error = put_sample_sets(st, run, run_id, err);
-	if (error < 0)
+	if ((error = order_sets(st, sets, err)) < 0 ||
+	    (error = put_sample_sets(st, sets, run_id, err)) < 0)
 		goto cleanup;
-	error = put_units(st, run, err);
+	error = put_units(st, sets, err);
 
 cleanup:
 	if (config)
@@ -634,74 +594,79 @@ cleanup:
 }
 
 /*
- * The run's own pair (bench_id, unit) in v[0..n), sorted, or NULL if the
- * run has no sample of it.
+ * The number of the run's set of (bench_id, unit) via st->set_order, or
+ * -1 if the run has no such set.
  */
-static const struct mg_store__pooled *
-find_pair(const struct mg_store__pooled *v, size_t n, int64_t bench_id,
-          const char *unit)
+static ptrdiff_t find_set(const mg_store *st, const mg_store_sets *sets,
+                          int64_t bench_id, const char *unit)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = sets->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = v[mid].bench_id != bench_id
-		                ? (v[mid].bench_id < bench_id ? -1 : 1)
-		                : strcmp(v[mid].unit, unit);
+		const struct mg_store__set *s = &sets->v[st->set_order[mid]];
+		int64_t b = st->bench_ids[s->bench];
+		int c = b != bench_id ? (b < bench_id ? -1 : 1)
+		                      : strcmp(s->unit, unit);
 
+		if (c == 0)
+			return (ptrdiff_t)st->set_order[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < n && v[lo].bench_id == bench_id &&
-	    strcmp(v[lo].unit, unit) == 0)
-		return &v[lo];
-	return NULL;
+	return -1;
 }
 
-/* The pool being extended by pool_other_runs: st->pool, with room. */
-struct pool_ext {
-	mg_store *st;
-	size_t own, n, cap;
+/* A value of another run of the commit, for the run's set `set`. */
+struct pooled {
+	size_t set;
+	double value;
 };
 
-/* Add a value of another run to the pool if this run has its pair. */
-static int pool_add(struct pool_ext *p, int64_t bench_id, const char *unit,
-                    double value, mg_err *err)
-{
-	const struct mg_store__pooled *mine =
-	        find_pair(p->st->pool, p->own, bench_id, unit);
-	struct mg_store__pooled *v;
-	size_t at;
+struct pool {
+	struct pooled *v;
+	size_t n, cap;
+};
 
-	if (mine == NULL)
+static int pool_add(struct pool *p, ptrdiff_t set, double value, mg_err *err)
+{
+	if (set < 0)
 		return 0;
 	if (p->n == p->cap) {
-		at = (size_t)(mine - p->st->pool);
-		v = realloc(p->st->pool, 2 * p->cap * sizeof(*v));
+		size_t cap = p->cap ? 2 * p->cap : 256;
+		struct pooled *v = realloc(p->v, cap * sizeof(*v));
+
 		if (v == NULL)
 			return mg_err_set(err, MG_ENOMEM, "out of memory");
-		p->st->pool = v;
-		mine = &v[at];
-		p->cap *= 2;
+		p->v = v;
+		p->cap = cap;
 	}
-	v = &p->st->pool[p->n++];
-	v->bench_id = mine->bench_id;
-	v->unit = mine->unit;
-	v->value = value;
+	p->v[p->n].set = (size_t)set;
+	p->v[p->n].value = value;
+	p->n++;
 	return 0;
 }
 
-/*
- * Add the samples of the commit's other ok runs on the branch, for the
- * pairs this run has, to st->pool, sorted again. Usually there is no
- * other run and the query finds nothing: one index seek.
- */
-static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
-                           int64_t commit_id, mg_err *err)
+static int cmp_pooled(const void *a, const void *b)
 {
-	struct pool_ext p = {st, st->npool, st->npool, st->npool};
+	const struct pooled *x = a, *y = b;
+
+	if (x->set != y->set)
+		return x->set < y->set ? -1 : 1;
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * The samples of the commit's other ok runs on the branch, for the sets
+ * this run has, into *p sorted by (set, value). Usually there is no other
+ * run and the query finds nothing: one index seek.
+ */
+static int pool_other_runs(mg_store *st, const mg_store_sets *sets,
+                           int64_t run_id, int64_t commit_id, struct pool *p,
+                           mg_err *err)
+{
 	sqlite3_stmt *stmt = NULL;
 	int rc, error;
 
@@ -724,62 +689,113 @@ static int pool_other_runs(mg_store *st, const mg_run *run, int64_t run_id,
 	if (error < 0)
 		return error;
 	sqlite3_bind_int64(stmt, 1, commit_id);
-	mg_store__bind_text(stmt, 2, run->branch);
+	mg_store__bind_text(stmt, 2, sets->run->branch);
 	sqlite3_bind_int64(stmt, 3, run_id);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
 		int64_t bench_id = sqlite3_column_int64(stmt, 0);
 		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
-		mg_sampleset_item *set = NULL;
-		size_t nset = 0, i;
+		ptrdiff_t set = find_set(st, sets, bench_id, unit);
+		mg_sampleset_item *items = NULL;
+		size_t nitems = 0, i;
 
 		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
-			rc = pool_add(&p, bench_id, unit,
-			              sqlite3_column_double(stmt, 2), err);
+			rc = pool_add(p, set, sqlite3_column_double(stmt, 2),
+			              err);
 			if (rc < 0)
 				break;
 			continue;
 		}
 		/* only the sets of this run's pairs are worth decoding */
-		if (find_pair(st->pool, p.own, bench_id, unit) == NULL)
+		if (set < 0)
 			continue;
-		rc = mg_store__read_set(stmt, 3, bench_id, unit, &set, &nset,
-		                        err);
+		rc = mg_store__read_set(stmt, 3, bench_id, unit, &items,
+		                        &nitems, err);
 		if (rc < 0)
 			break;
-		for (i = 0; i < nset && rc == 0; i++)
-			rc = pool_add(&p, bench_id, unit, set[i].value, err);
-		free(set);
+		for (i = 0; i < nitems && rc == 0; i++)
+			rc = pool_add(p, set, items[i].value, err);
+		free(items);
 		if (rc < 0)
 			break;
 	}
 	sqlite3_reset(stmt);
-	st->npool = p.n;
 	if (rc < 0)
 		return rc;
-	if (p.n > p.own)
-		qsort(st->pool, p.n, sizeof(*st->pool), cmp_pooled);
+	if (p->n > 1)
+		qsort(p->v, p->n, sizeof(*p->v), cmp_pooled);
 	return 0;
+}
+
+/* The first of p's values for set `set` (p->n if none). */
+static size_t first_of(const struct pool *p, size_t set)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->v[mid].set < set)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Median, min and max of the sorted v[0..n), n > 0, bound at 7, 8, 9. */
+static void bind_point(sqlite3_stmt *put, const double *v, size_t n)
+{
+	sqlite3_bind_int64(put, 6, (int64_t)n);
+	sqlite3_bind_double(put, 7,
+	                    n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+	sqlite3_bind_double(put, 8, v[0]);
+	sqlite3_bind_double(put, 9, v[n - 1]);
+}
+
+/*
+ * The values of set s pooled with the other runs' o[0..no) (both
+ * sorted), merged into *buf (grown as needed). NULL when out of memory.
+ */
+static const double *merge(const double *own, size_t n, const struct pooled *o,
+                           size_t no, double **buf, size_t *cap)
+{
+	size_t i = 0, j = 0, k = 0;
+	double *m;
+
+	if (n + no > *cap) {
+		m = realloc(*buf, (n + no) * sizeof(*m));
+		if (m == NULL)
+			return NULL;
+		*buf = m;
+		*cap = n + no;
+	}
+	m = *buf;
+	while (i < n || j < no)
+		m[k++] = j == no || (i < n && own[i] <= o[j].value)
+		                 ? own[i++]
+		                 : o[j++].value;
+	return m;
 }
 
 /*
  * Recompute the history point of every (benchmark, unit) this run touched:
  * the pooled samples of all ok runs of the same commit on the same branch.
- * The run's own samples come from memory (st->pool, sorted by
- * put_samples); only the commit's other runs, if any, are read back, in
- * one query for all pairs. In the sorted pool each pair is a run of
- * sorted values.
+ * The run's own values come sorted with its sets; only the commit's other
+ * runs, if any, are read back, in one query for all pairs.
  */
-static int update_history(mg_store *st, const mg_run *run, int64_t run_id,
-                          int64_t commit_id, mg_err *err)
+static int update_history(mg_store *st, const mg_store_sets *sets,
+                          int64_t run_id, int64_t commit_id, mg_err *err)
 {
-	const struct mg_store__pooled *v;
+	const mg_run *run = sets->run;
+	struct pool other = {NULL, 0, 0};
 	sqlite3_stmt *put = NULL;
-	size_t i, j, k;
+	double *buf = NULL;
+	size_t i, j, cap = 0;
 	int error = 0;
 
-	if (run->status != MG_RUN_OK || run->branch == NULL || st->npool == 0)
+	if (run->status != MG_RUN_OK || run->branch == NULL || sets->n == 0)
 		goto cleanup;
-	error = pool_other_runs(st, run, run_id, commit_id, err);
+	error = pool_other_runs(st, sets, run_id, commit_id, &other, err);
 	if (error < 0)
 		goto cleanup;
 	error = mg_store__cached(
@@ -793,27 +809,35 @@ static int update_history(mg_store *st, const mg_run *run, int64_t run_id,
 	mg_store__bind_text(put, 3, run->branch);
 	sqlite3_bind_int64(put, 4, run->commit.commit_time);
 	sqlite3_bind_int64(put, 5, commit_id);
-	v = st->pool;
-	for (i = 0; i < st->npool && error == 0; i = j) {
-		for (j = i + 1; j < st->npool && same_pair(&v[i], &v[j]); j++)
+	for (i = 0; i < sets->n && error == 0; i++) {
+		size_t k = st->set_order[i], from;
+		const struct mg_store__set *s = &sets->v[k];
+		const double *v = sets->values + s->values;
+
+		/* other.v is sorted by set number: find this set's run */
+		from = first_of(&other, k);
+		for (j = from; j < other.n && other.v[j].set == k; j++)
 			;
-		k = j - i;
+		if (j > from) {
+			v = merge(v, s->n, &other.v[from], j - from, &buf,
+			          &cap);
+			if (v == NULL) {
+				error = mg_err_set(err, MG_ENOMEM,
+				                   "out of memory");
+				break;
+			}
+		}
 		sqlite3_reset(put);
-		sqlite3_bind_int64(put, 1, v[i].bench_id);
-		mg_store__bind_text(put, 2, v[i].unit);
-		sqlite3_bind_int64(put, 6, (int64_t)k);
-		sqlite3_bind_double(
-		        put, 7,
-		        k % 2 ? v[i + k / 2].value
-		              : (v[i + k / 2 - 1].value + v[i + k / 2].value) /
-		                        2);
-		sqlite3_bind_double(put, 8, v[i].value);
-		sqlite3_bind_double(put, 9, v[j - 1].value);
+		sqlite3_bind_int64(put, 1, st->bench_ids[s->bench]);
+		mg_store__bind_text(put, 2, s->unit);
+		bind_point(put, v, s->n + (j - from));
 		error = mg_store__exec_stmt(st, put, err);
 	}
 cleanup:
 	if (put)
 		sqlite3_reset(put);
+	free(other.v);
+	free(buf);
 	scratch_free(st);
 	return error;
 }
@@ -822,10 +846,12 @@ cleanup:
  * Write a whole run inside the caller's transaction. An idempotency key
  * already stored answers with the original id and *existed_out true.
  */
-int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
+int mg_store__put_run(mg_store *st, const mg_run *run,
+                      const mg_store_sets *sets, int64_t *id_out,
                       bool *existed_out, mg_err *err)
 {
 	int64_t project_id = 0, commit_id = 0, env_id = 0, run_id = 0;
+	mg_store_sets *own = NULL;
 	size_t i;
 	int error;
 
@@ -841,6 +867,12 @@ int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
 		if (error != MG_ENOTFOUND)
 			return error;
 	}
+	if (sets == NULL) {
+		error = mg_store_sets_build(&own, run, err);
+		if (error < 0)
+			return error;
+		sets = own;
+	}
 	if ((error = mg_store_project_ensure(st, run->project, run->clone_url,
 	                                     run->default_branch, &project_id,
 	                                     err)) < 0 ||
@@ -848,18 +880,19 @@ int mg_store__put_run(mg_store *st, const mg_run *run, int64_t *id_out,
 	    (error = put_env(st, &run->env, &env_id, err)) < 0 ||
 	    (error = put_run_row(st, run, project_id, commit_id, env_id,
 	                         &run_id, err)) < 0 ||
-	    (error = put_samples(st, run, project_id, run_id, err)) < 0)
-		return error;
+	    (error = put_samples(st, sets, project_id, run_id, err)) < 0)
+		goto cleanup;
 	for (i = 0; i < run->nprofiles; i++) {
 		error = put_profile(st, &run->profiles[i], run_id, err);
 		if (error < 0)
-			return error;
+			goto cleanup;
 	}
-	error = update_history(st, run, run_id, commit_id, err);
-	if (error < 0)
-		return error;
-	*id_out = run_id;
-	return 0;
+	error = update_history(st, sets, run_id, commit_id, err);
+	if (error == 0)
+		*id_out = run_id;
+cleanup:
+	mg_store_sets_free(own);
+	return error;
 }
 
 /*
@@ -910,7 +943,9 @@ static int batch_put(mg_store *st, mg_store_batch_item *it)
 	error = mg_store__exec(st, "SAVEPOINT mg_batch_run", &it->err);
 	if (error < 0)
 		return error;
-	error = mg_store__put_run(st, it->run, &it->id, &it->existed, &it->err);
+	mg_store__known_mark(st, false);
+	error = mg_store__put_run(st, it->run, it->sets, &it->id, &it->existed,
+	                          &it->err);
 	/* Recording the token's use is bookkeeping: it never fails a run. */
 	if (error == 0 && it->token_id > 0)
 		(void)mg_store_token_touch(st, it->token_id, it->now_ms, NULL);
@@ -928,10 +963,12 @@ static bool batch_undo(mg_store *st)
 {
 	if (sqlite3_get_autocommit(st->db)) {
 		st->in_tx = false;
+		mg_store__known_undo(st, true);
 		return false;
 	}
 	sqlite3_exec(st->db, "ROLLBACK TO mg_batch_run; RELEASE mg_batch_run",
 	             NULL, NULL, NULL);
+	mg_store__known_undo(st, false);
 	return true;
 }
 

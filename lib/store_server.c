@@ -853,6 +853,15 @@ void mg_store_release_memory(mg_store *st)
 	sqlite3_db_release_memory(st->db);
 }
 
+void mg_store_set_cache_kib(mg_store *st, int kib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	/* a pragma with a number cannot fail but for out of memory */
+	(void)sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
+
 int mg_store_ping(mg_store *st, mg_err *err)
 {
 	int64_t v = 0;

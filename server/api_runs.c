@@ -104,7 +104,8 @@ static void after_ingest(mg_req *r, const mg_run *run, int64_t id)
 		mg_srv_db_writer_put(&r->srv->db);
 }
 
-static int store(mg_req *r, mg_run *run, double t_parsed)
+static int store(mg_req *r, mg_run *run, const mg_store_sets *sets,
+                 double t_parsed)
 {
 	mg_err err = MG_ERR_INIT;
 	mg_srv_ingest job;
@@ -119,6 +120,7 @@ static int store(mg_req *r, mg_run *run, double t_parsed)
 	}
 	memset(&job, 0, sizeof(job));
 	job.item.run = run;
+	job.item.sets = sets;
 	job.item.validated = true; /* by mg_runjson_read */
 	job.item.token_id = r->token.id;
 	job.item.now_ms = (int64_t)time(NULL) * 1000;
@@ -164,6 +166,7 @@ static int store(mg_req *r, mg_run *run, double t_parsed)
 int mg_api_runs_post(mg_req *r)
 {
 	mg_err err = MG_ERR_INIT;
+	mg_store_sets *sets = NULL;
 	const char *key;
 	double t_parsed;
 	mg_run run;
@@ -196,8 +199,15 @@ int mg_api_runs_post(mg_req *r)
 		rc = rc < 0 ? rc : 0;
 		goto cleanup;
 	}
-	rc = store(r, &run, t_parsed);
+	/* the samples cut into sets here, not under the write lock */
+	error = mg_store_sets_build(&sets, &run, &err);
+	if (error < 0) {
+		rc = mg_http_fail(r, error, &err);
+		goto cleanup;
+	}
+	rc = store(r, &run, sets, t_parsed);
 cleanup:
+	mg_store_sets_free(sets);
 	mg_run_release(&run);
 	return rc;
 }

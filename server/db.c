@@ -189,6 +189,7 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 * up as a 503, not as a request stuck for 30 s.
 	 */
 	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
+	mg_store_set_cache_kib(db->writer, MG_SRV_WRITER_CACHE_KIB);
 	error = start_checkpoints(db, err);
 	if (error < 0)
 		goto fail;

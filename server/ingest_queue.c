@@ -7,7 +7,9 @@
  * wait for the writer itself.
  */
 #include <errno.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "server.h"
@@ -27,6 +29,47 @@ static double cpu_s(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The leader stores its batch at a raised priority. While it does, the
+ * other upload threads are busy parsing, and the scheduler shares the two
+ * cores among all of them alike: the one thread they all wait for took
+ * 13.4 ms of wall time per run for 7.5 ms of CPU. At nice -10: 11 ms,
+ * and 71-76 -> 78-81 runs/s (tests/bench/bench_server, alternating).
+ * Raising a priority needs root, CAP_SYS_NICE or an RLIMIT_NICE
+ * (LimitNICE= in deploy/memgate-server.service); without, the server runs
+ * as before, which it says once.
+ */
+#define MG_SRV_WRITER_NICE (-10)
+
+static atomic_bool nice_refused;
+
+/* Raise the calling thread's priority; false if it stays as it was. */
+static bool writer_priority_raise(int *old)
+{
+	pid_t tid = gettid();
+
+	if (atomic_load(&nice_refused))
+		return false;
+	errno = 0;
+	*old = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno != 0 || *old <= MG_SRV_WRITER_NICE)
+		return false;
+	if (setpriority(PRIO_PROCESS, (id_t)tid, MG_SRV_WRITER_NICE) == 0)
+		return true;
+	if (!atomic_exchange(&nice_refused, true))
+		mg_log(MG_LOG_INFO, "ingest",
+		       "the writer runs at normal priority (nice %d: %s); "
+		       "allow it with LimitNICE=%d",
+		       MG_SRV_WRITER_NICE, strerror(errno), MG_SRV_WRITER_NICE);
+	return false;
+}
+
+static void writer_priority_restore(int old)
+{
+	/* lowering a priority is always allowed */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), old);
 }
 
 enum { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
@@ -58,6 +101,8 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	mg_err err = MG_ERR_INIT;
 	double t0, c0;
 	size_t i;
+	int old_nice = 0;
+	bool raised;
 
 	if (mg_srv_db_writer(db, &w, &err) < 0) {
 		for (i = 0; i < n; i++) {
@@ -69,10 +114,13 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		items[i] = batch[i]->item;
+	raised = writer_priority_raise(&old_nice);
 	t0 = now_s();
 	c0 = cpu_s();
 	(void)mg_store_add_runs(w, items, n);
 	mg_srv_db_writer_put(db);
+	if (raised)
+		writer_priority_restore(old_nice);
 	mg_log(MG_LOG_DEBUG, "ingest",
 	       "group commit: %zu runs in %.1f ms (%.1f ms of CPU)", n,
 	       (now_s() - t0) * 1e3, (cpu_s() - c0) * 1e3);

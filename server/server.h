@@ -75,6 +75,16 @@ typedef struct mg_srv_db {
 #define MG_SRV_CKPT_PAGES_MAX 16000
 
 /*
+ * The writer's page cache. A run of 200 benchmarks x 3 units adds a
+ * point at the end of 600 history series, each in a leaf page of its
+ * own: with SQLite's 2,000 KiB those 600 pages (and the index above
+ * them) did not fit, and every insert read its leaf back from the WAL.
+ * The cache fills only as pages are used, and is dropped when the server
+ * goes idle (mg_srv_db_release_memory).
+ */
+#define MG_SRV_WRITER_CACHE_KIB (32 * 1024)
+
+/*
  * Runs stored by one leader in one transaction at most. Larger batches
  * amortise more (one commit, one write of the shared index pages) but
  * the first upload of a batch waits for the last: 8 runs of the
