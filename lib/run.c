@@ -361,6 +361,33 @@ int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
 	return 0;
 }
 
+int mg_run_group_samples(const mg_run *run, size_t **order_out,
+                         size_t **first_out)
+{
+	size_t *order, *first, *next, i;
+
+	order = calloc(run->nsamples ? run->nsamples : 1, sizeof(*order));
+	first = calloc(run->nbenches + 1, sizeof(*first));
+	next = calloc(run->nbenches + 1, sizeof(*next));
+	if (order == NULL || first == NULL || next == NULL) {
+		free(order);
+		free(first);
+		free(next);
+		return MG_ENOMEM;
+	}
+	for (i = 0; i < run->nsamples; i++)
+		first[run->samples[i].bench + 1]++;
+	for (i = 0; i < run->nbenches; i++)
+		first[i + 1] += first[i];
+	memcpy(next, first, run->nbenches * sizeof(*next));
+	for (i = 0; i < run->nsamples; i++)
+		order[next[run->samples[i].bench]++] = i;
+	free(next);
+	*order_out = order;
+	*first_out = first;
+	return 0;
+}
+
 int mg_run_merge_samples(mg_run *dst, const mg_run *src, int64_t seq_offset,
                          mg_run_keep_fn keep, void *ctx, int64_t *max_seq)
 {

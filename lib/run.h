@@ -162,6 +162,13 @@ int mg_run_append_bench(mg_run *run, size_t *index_out, const char *name,
                         size_t nconfig);
 int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
                       int64_t iterations, int64_t seq);
+/*
+ * The samples grouped by benchmark, in run order within each (a counting
+ * sort): benchmark b's indexes are (*order)[(*first)[b] .. (*first)[b +
+ * 1]). Both malloc'd, for free(). 0 or MG_ENOMEM.
+ */
+int mg_run_group_samples(const mg_run *run, size_t **order, size_t **first);
+
 /* Whether to take benchmark b of a run being merged. */
 typedef bool (*mg_run_keep_fn)(void *ctx, const mg_bench *b);
 

@@ -1832,8 +1832,7 @@ static void w_env(struct writer *w, const mg_env *e)
 
 /*
  * Benchmarks with their samples: order[first[b]..first[b + 1]) lists the
- * samples of benchmark b in run order (a counting sort, made by
- * group_samples()).
+ * samples of benchmark b in run order (mg_run_group_samples).
  */
 static void w_benches(struct writer *w, const mg_run *run, const size_t *order,
                       const size_t *first)
@@ -1971,34 +1970,6 @@ static void w_run(struct writer *w, const mg_run *run, const size_t *order,
 	w_lit(w, "]}");
 }
 
-/* Counting sort of the samples by benchmark, keeping run order within. */
-static int group_samples(size_t **order_out, size_t **first_out,
-                         const mg_run *run)
-{
-	size_t *order, *first, *next, i;
-
-	order = calloc(run->nsamples ? run->nsamples : 1, sizeof(*order));
-	first = calloc(run->nbenches + 1, sizeof(*first));
-	next = calloc(run->nbenches + 1, sizeof(*next));
-	if (order == NULL || first == NULL || next == NULL) {
-		free(order);
-		free(first);
-		free(next);
-		return MG_ENOMEM;
-	}
-	for (i = 0; i < run->nsamples; i++)
-		first[run->samples[i].bench + 1]++;
-	for (i = 0; i < run->nbenches; i++)
-		first[i + 1] += first[i];
-	memcpy(next, first, run->nbenches * sizeof(*next));
-	for (i = 0; i < run->nsamples; i++)
-		order[next[run->samples[i].bench]++] = i;
-	free(next);
-	*order_out = order;
-	*first_out = first;
-	return 0;
-}
-
 int mg_runjson_write(mg_buf *out, const mg_run *run, mg_err *err)
 {
 	struct writer w = {out, 0, 0};
@@ -2012,7 +1983,7 @@ int mg_runjson_write(mg_buf *out, const mg_run *run, mg_err *err)
 		error = mg_run_validate(run, err);
 	if (error < 0)
 		return error;
-	if (group_samples(&order, &first, run) < 0)
+	if (mg_run_group_samples(run, &order, &first) < 0)
 		return oom(err);
 	/* The reader's input limit, through the buffer's own limit. */
 	if (out->max - out->len > (size_t)MG_RUNJSON_MAX_INPUT)

@@ -32,36 +32,27 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * The run's samples in (benchmark, unit, seq) order: counted into their
- * benchmark's bucket (a run lists samples benchmark by benchmark, or
- * repetition by repetition), then each bucket sorted, which compares a
- * few dozen samples instead of thousands.
+ * The run's samples in (benchmark, unit, seq) order: grouped by benchmark
+ * (a counting sort), then each group sorted, which compares a few dozen
+ * samples instead of thousands.
  */
 static const mg_sample **sort_samples(const mg_run *run)
 {
 	const mg_sample **v;
-	size_t *start, i;
+	size_t *order = NULL, *first = NULL, i;
 
 	v = malloc(run->nsamples * sizeof(*v));
-	start = calloc(run->nbenches + 1, sizeof(*start));
-	if (v == NULL || start == NULL) {
+	if (v == NULL || mg_run_group_samples(run, &order, &first) < 0) {
 		free(v);
-		free(start);
 		return NULL;
 	}
 	for (i = 0; i < run->nsamples; i++)
-		start[run->samples[i].bench + 1]++;
+		v[i] = &run->samples[order[i]];
 	for (i = 0; i < run->nbenches; i++)
-		start[i + 1] += start[i];
-	for (i = 0; i < run->nsamples; i++)
-		v[start[run->samples[i].bench]++] = &run->samples[i];
-	/* start[b] is now the end of bucket b */
-	for (i = 0; i < run->nbenches; i++) {
-		size_t from = i ? start[i - 1] : 0;
-
-		qsort(v + from, start[i] - from, sizeof(*v), cmp_unit_seq);
-	}
-	free(start);
+		qsort(v + first[i], first[i + 1] - first[i], sizeof(*v),
+		      cmp_unit_seq);
+	free(order);
+	free(first);
 	return v;
 }
 

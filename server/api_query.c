@@ -385,25 +385,13 @@ static void env_json(mg_jw *w, const mg_env *e)
  */
 static void benches_json(mg_jw *w, const mg_run *run)
 {
-	size_t *start = NULL, *order = NULL, b, s, j;
+	size_t *start = NULL, *order = NULL, b, j;
 
-	start = calloc(run->nbenches + 1, sizeof(*start));
-	order = calloc(run->nsamples ? run->nsamples : 1, sizeof(*order));
-	if (start == NULL || order == NULL) {
+	if (mg_run_group_samples(run, &order, &start) < 0) {
 		if (w->error == 0)
 			w->error = MG_ENOMEM;
-		goto cleanup;
+		return;
 	}
-	for (s = 0; s < run->nsamples; s++)
-		start[run->samples[s].bench + 1]++;
-	for (b = 0; b < run->nbenches; b++)
-		start[b + 1] += start[b];
-	for (s = 0; s < run->nsamples; s++)
-		order[start[run->samples[s].bench]++] = s;
-	/* start[b] now ends benchmark b's stretch; shift it back */
-	for (b = run->nbenches; b > 0; b--)
-		start[b] = start[b - 1];
-	start[0] = 0;
 	mg_jw_arr(w, "benchmarks");
 	for (b = 0; b < run->nbenches; b++) {
 		const mg_bench *bench = &run->benches[b];
@@ -432,7 +420,6 @@ static void benches_json(mg_jw *w, const mg_run *run)
 		mg_jw_obj_end(w);
 	}
 	mg_jw_arr_end(w);
-cleanup:
 	free(start);
 	free(order);
 }

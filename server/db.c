@@ -7,6 +7,7 @@
  * group-commit queue of ingest_queue.c.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <time.h>
 
 #include "log.h"
@@ -51,35 +52,70 @@ static void on_commit(void *arg, int pages)
 	pthread_mutex_unlock(&db->ckpt_lock);
 }
 
+/* Under ckpt_lock: wait for a checkpoint due, a release due, or stop. */
+static bool wait_for_work(mg_srv_db *db)
+{
+	bool release = false;
+
+	while (!db->ckpt_stop && db->ckpt_pages == 0 && !release) {
+		if (db->release_at.tv_sec == 0)
+			pthread_cond_wait(&db->ckpt_cond, &db->ckpt_lock);
+		else if (pthread_cond_timedwait(&db->ckpt_cond, &db->ckpt_lock,
+		                                &db->release_at) == ETIMEDOUT) {
+			db->release_at.tv_sec = 0;
+			release = true;
+		}
+	}
+	return release;
+}
+
 static void *checkpoints(void *arg)
 {
 	mg_srv_db *db = arg;
 	mg_err err = MG_ERR_INIT;
-	int left = 0;
+	int left = 0, pages;
+	bool release;
 
 	pthread_mutex_lock(&db->ckpt_lock);
 	for (;;) {
-		while (!db->ckpt_stop && db->ckpt_pages == 0)
-			pthread_cond_wait(&db->ckpt_cond, &db->ckpt_lock);
+		release = wait_for_work(db);
 		if (db->ckpt_stop)
 			break;
+		pages = db->ckpt_pages;
 		db->ckpt_pages = 0;
 		pthread_mutex_unlock(&db->ckpt_lock);
 		/* On first need: an idle server holds no extra connection. */
-		if (db->ckpt == NULL && mg_store_open(&db->ckpt, db->path,
-		                                      db->sync_flags, &err) < 0)
+		if (pages && db->ckpt == NULL &&
+		    mg_store_open(&db->ckpt, db->path, db->sync_flags, &err) <
+		            0)
 			mg_log(MG_LOG_WARN, "db", "checkpoints: %s", err.msg);
-		if (db->ckpt && mg_store_checkpoint(db->ckpt, &left, &err) < 0)
+		if (pages && db->ckpt &&
+		    mg_store_checkpoint(db->ckpt, &left, &err) < 0)
 			mg_log(MG_LOG_WARN, "db", "%s", err.msg);
-		else if (db->ckpt)
+		else if (pages && db->ckpt)
 			atomic_fetch_add(&db->ckpt_runs, 1);
 		/* it reads the WAL, not pages: keep no cache between runs */
-		if (db->ckpt)
+		if (pages && db->ckpt)
 			mg_store_release_memory(db->ckpt);
+		if (release &&
+		    (db->inflight == NULL || atomic_load(db->inflight) == 0)) {
+			mg_srv_db_release_memory(db);
+			malloc_trim(0);
+		}
 		pthread_mutex_lock(&db->ckpt_lock);
 	}
 	pthread_mutex_unlock(&db->ckpt_lock);
 	return NULL;
+}
+
+void mg_srv_db_release_when_idle(mg_srv_db *db)
+{
+	if (!db->ckpt_started)
+		return;
+	pthread_mutex_lock(&db->ckpt_lock);
+	mg_srv_deadline_after(&db->release_at, MG_SRV_IDLE_RELEASE_MS);
+	pthread_cond_signal(&db->ckpt_cond);
+	pthread_mutex_unlock(&db->ckpt_lock);
 }
 
 static int start_checkpoints(mg_srv_db *db, mg_err *err)

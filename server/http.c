@@ -4,7 +4,6 @@
  * and gzip, the answer helpers, the access log and per-request memory.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
@@ -871,16 +870,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	req_free(r);
 	*con_cls = NULL;
 	/*
-	 * The last request of a burst of uploads: drop SQLite's page caches
-	 * and hand the memory the bodies and runs used back to the kernel
-	 * (glibc keeps freed memory of its per-thread arenas otherwise), so
-	 * an idle server is small. The next upload re-reads a few pages from
-	 * the OS page cache.
+	 * The last request of a burst of uploads: unless another comes
+	 * within a second, drop SQLite's page caches and hand the memory the
+	 * bodies and runs used back to the kernel, so an idle server is
+	 * small. The next upload re-reads a few pages from the OS page cache.
 	 */
-	if (atomic_fetch_sub(&srv->inflight, 1) == 1 && big) {
-		mg_srv_db_release_memory(&srv->db);
-		malloc_trim(0);
-	}
+	if (atomic_fetch_sub(&srv->inflight, 1) == 1 && big)
+		mg_srv_db_release_when_idle(&srv->db);
 }
 
 /*

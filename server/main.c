@@ -220,6 +220,7 @@ static int cmd_serve(int argc, char **argv)
 		fail("%s", err.msg);
 		goto cleanup;
 	}
+	srv.db.inflight = &srv.inflight; /* for the release when idle */
 	if (mg_http_bind(&srv, &err) < 0) {
 		fail("%s", err.msg);
 		goto close_db;
