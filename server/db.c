@@ -101,6 +101,9 @@ static void *checkpoints(void *arg)
 		    (db->inflight == NULL || atomic_load(db->inflight) == 0)) {
 			mg_srv_db_release_memory(db);
 			malloc_trim(0);
+			mg_log(MG_LOG_DEBUG, "db",
+			       "idle for %d ms: caches released, heap trimmed",
+			       MG_SRV_IDLE_RELEASE_MS);
 		}
 		pthread_mutex_lock(&db->ckpt_lock);
 	}
