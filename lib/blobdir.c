@@ -284,10 +284,11 @@ int mg_blobdir_sweep(mg_blobdir *d, long min_age_s,
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
+		/* the name first: most files are wanted, and need no stat */
+		if (!tmp && (!good_name(e->d_name) || !visit(ctx, e->d_name)))
+			continue;
 		if (fstatat(d->fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(sb.st_mode) || now - sb.st_mtime < min_age_s)
-			continue;
-		if (!tmp && (!good_name(e->d_name) || !visit(ctx, e->d_name)))
 			continue;
 		if (unlinkat(d->fd, e->d_name, 0) == 0)
 			(*removed)++;

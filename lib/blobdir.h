@@ -59,9 +59,10 @@ int mg_blobdir_copy_to(mg_blobdir *d, const char *name, mg_blobdir *dest,
                        mg_err *err);
 
 /*
- * Visit the entries older than min_age_s seconds: temporary files a
- * crash left behind are removed here; every other name goes to visit(),
- * which returns true to remove it. *removed counts removals. MG_EIO.
+ * Remove what is older than min_age_s seconds and unwanted: temporary
+ * files a crash left behind, and the files visit() returns true for
+ * (every other name goes to it, before its age is looked at, so visit()
+ * must only decide). *removed counts removals. MG_EIO.
  */
 int mg_blobdir_sweep(mg_blobdir *d, long min_age_s,
                      bool (*visit)(void *ctx, const char *name), void *ctx,

@@ -212,7 +212,14 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	                      flags | MG_STORE_PROFILES_IN_DIR, err);
 	if (error < 0)
 		goto fail;
+	/*
+	 * Before the sweep, whose lookups walk the whole blob index; what
+	 * they cached is given back before the server starts listening.
+	 */
+	mg_store_set_cache_kib(db->writer, MG_SRV_WRITER_CACHE_KIB);
 	sweep_profiles(db->writer, cfg->db);
+	mg_store_release_memory(db->writer);
+	malloc_trim(0);
 	dir = mg_store_profile_dir(cfg->db);
 	if (dir == NULL) {
 		error = mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -228,7 +235,6 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 * up as a 503, not as a request stuck for 30 s.
 	 */
 	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
-	mg_store_set_cache_kib(db->writer, MG_SRV_WRITER_CACHE_KIB);
 	error = start_checkpoints(db, err);
 	if (error < 0)
 		goto fail;
