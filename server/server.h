@@ -64,6 +64,7 @@ typedef struct mg_srv_db {
 	bool ckpt_stop;        /* set by mg_srv_db_close */
 	bool ckpt_started;     /* the thread exists */
 	atomic_long ckpt_runs; /* checkpoints made, for the log */
+	double ckpt_cpu_ms;    /* the thread's CPU, set as it ends */
 	/* mg_srv_db_release_when_idle; release_at under ckpt_lock */
 	atomic_int *inflight;       /* the server's requests, or NULL */
 	struct timespec release_at; /* tv_sec 0: none due */
