@@ -115,6 +115,7 @@ static int store(mg_req *r, mg_run *run, const mg_store_sets *sets,
 	/* outside the write lock, in parallel with other uploads */
 	error = mg_store_stage_profiles(r->srv->db.profiles, run, &err);
 	if (error < 0) {
+		mg_srv_db_parsing(&r->srv->db, -1);
 		mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id, err.msg);
 		return mg_http_fail(r, error, &err);
 	}
@@ -172,13 +173,17 @@ int mg_api_runs_post(mg_req *r)
 	mg_run run;
 	int error, rc;
 
+	/* counted out by store(), or below if it never gets there */
+	mg_srv_db_parsing(&r->srv->db, 1);
 	mg_run_init(&run);
 	error = mg_runjson_read(&run, r->body.ptr, r->body.len, &err);
 	t_parsed = mg_req_elapsed(r);
 	/* the document is no longer needed; give its memory back now */
 	mg_buf_release(&r->body);
-	if (error < 0)
-		return mg_http_fail(r, error, &err);
+	if (error < 0) {
+		rc = mg_http_fail(r, error, &err);
+		goto not_stored;
+	}
 	key = mg_req_header(r, "Idempotency-Key");
 	if (key) {
 		error = check_key(key, &err);
@@ -191,21 +196,24 @@ int mg_api_runs_post(mg_req *r)
 			error = mg_err_set(&err, MG_ENOMEM, "out of memory");
 		if (error < 0) {
 			rc = mg_http_fail(r, error, &err);
-			goto cleanup;
+			goto not_stored;
 		}
 	}
 	rc = mg_auth_project(r, run.project);
 	if (rc != MG_AUTH_OK) {
 		rc = rc < 0 ? rc : 0;
-		goto cleanup;
+		goto not_stored;
 	}
 	/* the samples cut into sets here, not under the write lock */
 	error = mg_store_sets_build(&sets, &run, &err);
 	if (error < 0) {
 		rc = mg_http_fail(r, error, &err);
-		goto cleanup;
+		goto not_stored;
 	}
 	rc = store(r, &run, sets, t_parsed);
+	goto cleanup;
+not_stored:
+	mg_srv_db_parsing(&r->srv->db, -1);
 cleanup:
 	mg_store_sets_free(sets);
 	mg_run_release(&run);

@@ -93,6 +93,46 @@ static size_t take_batch(mg_srv_db *db, mg_srv_ingest **batch)
 	return n;
 }
 
+/*
+ * Under ingest_lock, as the new leader: give uploads that are still being
+ * parsed up to MG_SRV_INGEST_GATHER_US to join the batch (see server.h).
+ */
+static void gather(mg_srv_db *db)
+{
+	struct timespec until;
+
+	if (db->ingest_queued >= MG_SRV_INGEST_BATCH ||
+	    atomic_load(&db->parsing) == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += MG_SRV_INGEST_GATHER_US * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	db->ingest_gathering = true;
+	while (db->ingest_queued < MG_SRV_INGEST_BATCH &&
+	       atomic_load(&db->parsing) > 0 &&
+	       pthread_cond_timedwait(&db->ingest_cond, &db->ingest_lock,
+	                              &until) != ETIMEDOUT)
+		;
+	db->ingest_gathering = false;
+}
+
+void mg_srv_db_parsing(mg_srv_db *db, int delta)
+{
+	if (delta > 0) {
+		atomic_fetch_add(&db->parsing, delta);
+		return;
+	}
+	/* a gathering leader re-checks: one fewer to wait for */
+	pthread_mutex_lock(&db->ingest_lock);
+	atomic_fetch_add(&db->parsing, delta);
+	if (db->ingest_gathering)
+		pthread_cond_broadcast(&db->ingest_cond);
+	pthread_mutex_unlock(&db->ingest_lock);
+}
+
 /* Without ingest_lock: store the batch under the writer. */
 static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 {
@@ -155,6 +195,10 @@ int mg_srv_db_ingest(mg_srv_db *db, mg_srv_ingest *job, mg_err *err)
 	job->next = NULL;
 	mg_srv_deadline_after(&deadline, db->write_timeout_ms);
 	pthread_mutex_lock(&db->ingest_lock);
+	/* parsed: queued below or refused, in the same critical section */
+	atomic_fetch_sub(&db->parsing, 1);
+	if (db->ingest_gathering)
+		pthread_cond_broadcast(&db->ingest_cond);
 	/* With no batch in progress this job is taken at once: no wait. */
 	if (db->ingest_leader && db->ingest_queued >= db->write_queue) {
 		int64_t waiting = db->ingest_queued;
@@ -173,6 +217,7 @@ int mg_srv_db_ingest(mg_srv_db *db, mg_srv_ingest *job, mg_err *err)
 	while (job->state != JOB_DONE) {
 		if (!db->ingest_leader && db->ingest_head) {
 			db->ingest_leader = true;
+			gather(db);
 			n = take_batch(db, batch);
 			pthread_mutex_unlock(&db->ingest_lock);
 			store_batch(db, batch, n);

@@ -207,6 +207,10 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        "the database writer.\n"
 		        "# TYPE memgate_write_queue_depth gauge\n"
 		        "memgate_write_queue_depth %ld\n"
+		        "# HELP memgate_uploads_parsing Uploads received and "
+		        "being parsed, not yet queued for the writer.\n"
+		        "# TYPE memgate_uploads_parsing gauge\n"
+		        "memgate_uploads_parsing %d\n"
 		        "# HELP process_resident_memory_bytes Resident memory "
 		        "size in bytes.\n"
 		        "# TYPE process_resident_memory_bytes gauge\n"
@@ -215,7 +219,8 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        (long long)s.db_bytes, (long long)s.wal_bytes,
 		        (long long)s.outbox_pending,
 		        atomic_load(&srv->inflight),
-		        mg_srv_db_waiting(&srv->db), (long long)rss_bytes());
+		        mg_srv_db_waiting(&srv->db),
+		        atomic_load(&srv->db.parsing), (long long)rss_bytes());
 	if (error < 0)
 		return mg_err_set(err, error, "metrics: out of memory");
 	return 0;
