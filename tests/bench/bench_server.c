@@ -6,8 +6,10 @@
  *      handles) POST R runs in all (default 200), each 200 benchmarks x
  *      3 units x 10 samples plus a 1 MiB heap profile; runs/s, latency
  *      p50/p99, and the server's RSS idle before, peak during (VmHWM and
- *      a 5 ms sampler) and idle after. Once with synchronous=FULL and
- *      once with NORMAL.
+ *      a 5 ms sampler) and idle after; from the server's debug log, the
+ *      writer's batches and its CPU and wall time per run, and the
+ *      checkpoint thread's CPU. Once with synchronous=FULL and once
+ *      with NORMAL.
  *   2. history: a database of 10,000 commits x 100 samples (1,000,000
  *      samples, filled through the store API), then GET history of one
  *      benchmark/unit, all 10,000 points and a page of 100; p50/p99.
@@ -118,12 +120,10 @@ static void start_server(struct server *s, const char *db, const char *sync,
 	s->pid = fork();
 	if (s->pid == 0) {
 		dup2(fd, 2);
+		/* debug: the writer's own figures, see writer_summary() */
 		execl(server_bin, server_bin, "serve", "--listen",
 		      "127.0.0.1:0", "--db", db, "--sync", sync,
-		      "--public-read",
-		      getenv("BENCH_VERBOSE") ? "--log-level=debug"
-		                              : "--log-level=info",
-		      (char *)NULL);
+		      "--public-read", "--log-level=debug", (char *)NULL);
 		_exit(127);
 	}
 	close(fd);
@@ -288,12 +288,55 @@ static void *rss_sampler(void *arg)
 	return NULL;
 }
 
+/*
+ * The writer's side, from the server's debug log: the "group commit: N
+ * runs in X ms (Y ms of CPU)" line of every batch, and the checkpoint
+ * thread's CPU printed at exit.
+ */
+static void writer_summary(const char *path, int nruns)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	double runs = 0, wall = 0, cpu = 0, ckpt = -1;
+	long commits = 0;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "group commit: ");
+		unsigned n;
+		double w, c;
+
+		if (p && sscanf(p, "group commit: %u runs in %lf ms (%lf ms",
+		                &n, &w, &c) == 3) {
+			commits++;
+			runs += n;
+			wall += w;
+			cpu += c;
+		}
+		p = strstr(line, "checkpoint thread (");
+		if (p)
+			(void)sscanf(p, "checkpoint thread (%lf", &ckpt);
+	}
+	fclose(f);
+	if (commits == 0 || runs == 0)
+		return;
+	printf("  writer: %ld commits of %.1f runs; per run %.1f ms of its "
+	       "CPU, %.1f ms of wall time",
+	       commits, runs / commits, cpu / runs, wall / runs);
+	if (ckpt >= 0)
+		printf("; checkpoint thread %.1f ms of CPU",
+		       ckpt / (double)nruns);
+	printf("\n");
+}
+
 static void bench_ingest(const char *sync, int nruns, int nup)
 {
 	char db[4200];
 	struct server srv;
 	struct ingest in;
 	struct sampler smp;
+	char log[sizeof(srv.log)];
 	pthread_t t[MAX_UPLOADERS], st;
 	int64_t t0, wall;
 	size_t bytes = 0;
@@ -350,6 +393,7 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	hwm = proc_kb(srv.pid, "VmHWM");
 	sleep_ms(2000);
 	idle_after = proc_kb(srv.pid, "VmRSS");
+	snprintf(log, sizeof(log), "%s", srv.log);
 	stop_server(&srv);
 
 	qsort(in.lat, (size_t)nruns, sizeof(*in.lat), cmp_i64);
@@ -371,6 +415,7 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	       "MB), idle after %.1f MB\n",
 	       idle_before / 1024.0, smp.peak_kb / 1024.0, hwm / 1024.0,
 	       idle_after / 1024.0);
+	writer_summary(log, nruns);
 	for (i = 0; i < nruns; i++)
 		mg_buf_release(&in.docs[i]);
 	free(in.docs);
