@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "intern.h"
 
 #define MG_SHA_HEX 40 /* a git SHA-1 object id in hex */
 
@@ -69,8 +70,8 @@ typedef struct mg_bench {
 } mg_bench;
 
 typedef struct mg_sample {
-	size_t bench;       /* index into mg_run.benches */
-	char *unit;         /* "ns/op", "B/op", "allocs/op", "MB/s", custom */
+	size_t bench; /* index into mg_run.benches */
+	char *unit; /* "ns/op", "B/op", "allocs/op", "MB/s", custom; the run's */
 	double value;       /* as printed by the benchmark */
 	int64_t iterations; /* b.N of the line the value came from */
 	int64_t seq;        /* repetition number within the run, from 0 */
@@ -135,6 +136,7 @@ typedef struct mg_run {
 	size_t nprofiles;
 	struct mg_run_index *bench_index; /* private: hash of benches, for
 					   * mg_run_add_bench's lookup */
+	mg_intern units; /* private: the samples' unit strings, one each */
 } mg_run;
 
 void mg_run_init(mg_run *run);
