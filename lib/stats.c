@@ -38,6 +38,12 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void mg_stats_sort(double *x, size_t n)
+{
+	if (n > 1)
+		qsort(x, n, sizeof(*x), cmp_double);
+}
+
 static int check_sample(const double *x, size_t n, const char *what,
                         mg_err *err)
 {
@@ -76,7 +82,7 @@ static int sorted_copy(double **out, const double *x, size_t n, mg_err *err)
 		return mg_err_set(err, MG_ENOMEM,
 		                  "out of memory sorting %zu values", n);
 	memcpy(s, x, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	mg_stats_sort(s, n);
 	*out = s;
 	return 0;
 }
@@ -725,7 +731,7 @@ int mg_stats_hodges_lehmann(mg_stats_shift *out, const double *x, size_t nx,
 	for (i = 0; i < nx; i++)
 		for (j = 0; j < ny; j++)
 			d[i * ny + j] = y[j] - x[i];
-	qsort(d, nd, sizeof(*d), cmp_double);
+	mg_stats_sort(d, nd);
 	out->shift = mg_stats_quantile_sorted(d, nd, 0.5);
 	out->lo = -INFINITY;
 	out->hi = INFINITY;

@@ -188,6 +188,9 @@ enum mg_stats_delta_kind {
 	MG_STATS_DELTA_UNKNOWN = 2, /* old is 0, new is not: "?" */
 };
 
+/* Sort x[0..n) ascending in place (finite values; NaN order unspecified). */
+void mg_stats_sort(double *x, size_t n);
+
 /*
  * The q-quantile (0 <= q <= 1) of n >= 1 values sorted ascending, with
  * interpolation R8 of Hyndman & Fan (1996), as go-moremath's

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats.h"
 #include "store_int.h"
 
 static int cmp_unit_seq(const void *a, const void *b)
@@ -22,13 +23,6 @@ static int cmp_unit_seq(const void *a, const void *b)
 	if (c)
 		return c;
 	return (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /*
@@ -101,7 +95,7 @@ static int add_set(mg_store_sets *s, const mg_run *run, const mg_sample **v,
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	for (k = 0; k < n; k++)
 		s->values[first + k] = v[k]->value;
-	qsort(s->values + first, n, sizeof(double), cmp_double);
+	mg_stats_sort(s->values + first, n);
 	s->n++;
 	return 0;
 }

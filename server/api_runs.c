@@ -112,13 +112,6 @@ static int store(mg_req *r, mg_run *run, const mg_store_sets *sets,
 	double t_stored;
 	int error;
 
-	/* outside the write lock, in parallel with other uploads */
-	error = mg_store_stage_profiles(r->srv->db.profiles, run, &err);
-	if (error < 0) {
-		mg_srv_db_parsing(&r->srv->db, -1);
-		mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id, err.msg);
-		return mg_http_fail(r, error, &err);
-	}
 	memset(&job, 0, sizeof(job));
 	job.item.run = run;
 	job.item.sets = sets;
@@ -173,7 +166,7 @@ int mg_api_runs_post(mg_req *r)
 	mg_run run;
 	int error, rc;
 
-	/* counted out by store(), or below if it never gets there */
+	/* counted out by mg_srv_db_ingest in store(), or at not_stored */
 	mg_srv_db_parsing(&r->srv->db, 1);
 	mg_run_init(&run);
 	error = mg_runjson_read(&run, r->body.ptr, r->body.len, &err);
@@ -204,9 +197,18 @@ int mg_api_runs_post(mg_req *r)
 		rc = rc < 0 ? rc : 0;
 		goto not_stored;
 	}
-	/* the samples cut into sets here, not under the write lock */
+	/*
+	 * Outside the write lock, in parallel with other uploads: the
+	 * samples cut into sets, the profiles' files written.
+	 */
 	error = mg_store_sets_build(&sets, &run, &err);
 	if (error < 0) {
+		rc = mg_http_fail(r, error, &err);
+		goto not_stored;
+	}
+	error = mg_store_stage_profiles(r->srv->db.profiles, &run, &err);
+	if (error < 0) {
+		mg_log(MG_LOG_WARN, "ingest", "%s: %s", r->id, err.msg);
 		rc = mg_http_fail(r, error, &err);
 		goto not_stored;
 	}

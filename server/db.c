@@ -69,12 +69,32 @@ static bool wait_for_work(mg_srv_db *db)
 	return release;
 }
 
+/* One PASSIVE checkpoint on the thread's own connection. */
+static void checkpoint_once(mg_srv_db *db)
+{
+	mg_err err = MG_ERR_INIT;
+	int left = 0;
+
+	/* On first need: an idle server holds no extra connection. */
+	if (db->ckpt == NULL &&
+	    mg_store_open(&db->ckpt, db->path, db->sync_flags, &err) < 0) {
+		mg_log(MG_LOG_WARN, "db", "checkpoints: %s", err.msg);
+		return;
+	}
+	if (mg_store_checkpoint(db->ckpt, &left, &err) < 0)
+		mg_log(MG_LOG_WARN, "db", "%s", err.msg);
+	else
+		atomic_fetch_add(&db->ckpt_runs, 1);
+	/* it reads the WAL, not pages: keep no cache between runs */
+	mg_store_release_memory(db->ckpt);
+}
+
 static void *checkpoints(void *arg)
 {
 	mg_srv_db *db = arg;
-	mg_err err = MG_ERR_INIT;
-	int left = 0, pages;
+	struct timespec ts;
 	bool release;
+	int pages;
 
 	pthread_mutex_lock(&db->ckpt_lock);
 	for (;;) {
@@ -84,23 +104,11 @@ static void *checkpoints(void *arg)
 		pages = db->ckpt_pages;
 		db->ckpt_pages = 0;
 		pthread_mutex_unlock(&db->ckpt_lock);
-		/* On first need: an idle server holds no extra connection. */
-		if (pages && db->ckpt == NULL &&
-		    mg_store_open(&db->ckpt, db->path, db->sync_flags, &err) <
-		            0)
-			mg_log(MG_LOG_WARN, "db", "checkpoints: %s", err.msg);
-		if (pages && db->ckpt &&
-		    mg_store_checkpoint(db->ckpt, &left, &err) < 0)
-			mg_log(MG_LOG_WARN, "db", "%s", err.msg);
-		else if (pages && db->ckpt)
-			atomic_fetch_add(&db->ckpt_runs, 1);
-		/* it reads the WAL, not pages: keep no cache between runs */
-		if (pages && db->ckpt)
-			mg_store_release_memory(db->ckpt);
+		if (pages)
+			checkpoint_once(db);
 		if (release &&
 		    (db->inflight == NULL || atomic_load(db->inflight) == 0)) {
 			mg_srv_db_release_memory(db);
-			malloc_trim(0);
 			mg_log(MG_LOG_DEBUG, "db",
 			       "idle for %d ms: caches released, heap trimmed",
 			       MG_SRV_IDLE_RELEASE_MS);
@@ -108,14 +116,9 @@ static void *checkpoints(void *arg)
 		pthread_mutex_lock(&db->ckpt_lock);
 	}
 	pthread_mutex_unlock(&db->ckpt_lock);
-	{
-		struct timespec ts;
-
-		/* the thread's own CPU, for the log at close */
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-		db->ckpt_cpu_ms =
-		        (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-	}
+	/* the thread's own CPU, for the log at close */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	db->ckpt_cpu_ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 	return NULL;
 }
 
@@ -226,8 +229,7 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 */
 	mg_store_set_cache_kib(db->writer, MG_SRV_WRITER_CACHE_KIB);
 	sweep_profiles(db->writer, cfg->db);
-	mg_store_release_memory(db->writer);
-	malloc_trim(0);
+	mg_srv_db_release_memory(db);
 	dir = mg_store_profile_dir(cfg->db);
 	if (dir == NULL) {
 		error = mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -375,4 +377,5 @@ void mg_srv_db_release_memory(mg_srv_db *db)
 	for (i = 0; i < db->nidle; i++)
 		mg_store_release_memory(db->idle[i]);
 	pthread_mutex_unlock(&db->pool_lock);
+	malloc_trim(0);
 }

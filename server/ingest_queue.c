@@ -95,7 +95,7 @@ static size_t take_batch(mg_srv_db *db, mg_srv_ingest **batch)
 
 /*
  * Under ingest_lock, as the new leader: give uploads that are still being
- * parsed up to MG_SRV_INGEST_GATHER_US to join the batch (see server.h).
+ * parsed up to MG_SRV_INGEST_GATHER_MS to join the batch (see server.h).
  */
 static void gather(mg_srv_db *db)
 {
@@ -104,12 +104,7 @@ static void gather(mg_srv_db *db)
 	if (db->ingest_queued >= MG_SRV_INGEST_BATCH ||
 	    atomic_load(&db->parsing) == 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += MG_SRV_INGEST_GATHER_US * 1000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	mg_srv_deadline_after(&until, MG_SRV_INGEST_GATHER_MS);
 	db->ingest_gathering = true;
 	while (db->ingest_queued < MG_SRV_INGEST_BATCH &&
 	       atomic_load(&db->parsing) > 0 &&

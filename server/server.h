@@ -107,7 +107,7 @@ typedef struct mg_srv_db {
  * 153-183 -> 125-169 ms (tests/bench/bench_server, three alternating
  * pairs; 5 ms gave less). A lone upload never waits.
  */
-#define MG_SRV_INGEST_GATHER_US 10000
+#define MG_SRV_INGEST_GATHER_MS 10
 /* One upload waiting to be stored (mg_srv_db_ingest). */
 typedef struct mg_srv_ingest {
 	mg_store_batch_item item; /* run and token in, result out */
@@ -140,7 +140,8 @@ void mg_srv_db_close(mg_srv_db *db);
 
 /*
  * Let every connection not in use free its caches (see
- * mg_store_release_memory); a busy writer is skipped, not waited for.
+ * mg_store_release_memory; a busy writer is skipped, not waited for),
+ * then return the freed heap to the kernel (malloc_trim).
  */
 void mg_srv_db_release_memory(mg_srv_db *db);
 

@@ -239,7 +239,7 @@ static void test_health_and_metrics(void **state)
  * After the failed uploads of the tests before (bad tokens, malformed and
  * oversized bodies, strange names), none is still counted as being
  * parsed: a count left behind would make every later batch's leader wait
- * for an upload that never comes (server.h, MG_SRV_INGEST_GATHER_US).
+ * for an upload that never comes (server.h, MG_SRV_INGEST_GATHER_MS).
  */
 static void test_no_upload_left_parsing(void **state)
 {
