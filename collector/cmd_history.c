@@ -332,6 +332,23 @@ static int parse_pct(double *out, const char *s, mg_err *err)
 	return 0;
 }
 
+/*
+ * A server's database may hold runs whose history points memgate-server
+ * had not written yet when it stopped (lib/store_history.c): write them
+ * first, as the server does at its next start, so the rows are those it
+ * would serve.
+ */
+static int catch_up(mg_store *st, mg_err *err)
+{
+	size_t applied;
+	int error;
+
+	do
+		error = mg_store_history_apply(st, 256, &applied, NULL, err);
+	while (error == 0 && applied == 256);
+	return error;
+}
+
 int cmd_history(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -471,7 +488,7 @@ int cmd_history(int argc, char **argv)
 			goto done;
 		q.project = project;
 	}
-	if (mg_store_open(&st, db, 0, &err) < 0 ||
+	if (mg_store_open(&st, db, 0, &err) < 0 || catch_up(st, &err) < 0 ||
 	    mg_store_history(st, &q, &pts, &n, &err) < 0)
 		goto done;
 	if (detect_on && detect(&det, pts, n, &err) < 0)

@@ -192,6 +192,31 @@ int mg_store_history_of(mg_store *st, int64_t bench_id, const char *unit,
                         mg_history_point **out, size_t *n_out, mg_err *err);
 
 /*
+ * Keep the history points of the runs this connection stores in
+ * history_pending instead of writing them in each run's transaction;
+ * mg_store_history_apply writes them later, many runs at once. Until
+ * then mg_store_history does not show those runs. memgate-server's
+ * writer defers; the CLI does not. See store_history.c.
+ */
+void mg_store_defer_history(mg_store *st, bool on);
+
+/*
+ * Write the points of up to max_runs pending runs (lowest ids first) in
+ * one transaction; *applied gets how many, *last_id (may be NULL) the
+ * highest of their run ids (0 if none). Fewer than max_runs: none was
+ * left at that moment. 0, MG_EDB (a damaged row is named), MG_ENOMEM.
+ */
+int mg_store_history_apply(mg_store *st, size_t max_runs, size_t *applied,
+                           int64_t *last_id, mg_err *err);
+
+/*
+ * How many runs' points are pending (*n) and the highest of their run
+ * ids (*max_run_id, 0 if none); either may be NULL.
+ */
+int mg_store_history_pending(mg_store *st, int64_t *n, int64_t *max_run_id,
+                             mg_err *err);
+
+/*
  * The query plan of the history query, one "detail" line per step, for
  * the test that shows it is an index range scan. Caller frees *out.
  */

@@ -31,10 +31,11 @@ struct mg_store__known {
 };
 
 struct mg_store {
-	sqlite3 *db;    /* the connection */
-	char *path;     /* file name, for messages */
-	int fail_after; /* fault injection: steps until a forced failure */
-	bool in_tx;     /* inside mg_store_begin/commit */
+	sqlite3 *db;        /* the connection */
+	char *path;         /* file name, for messages */
+	int fail_after;     /* fault injection: steps until a forced failure */
+	bool in_tx;         /* inside mg_store_begin/commit */
+	bool defer_history; /* mg_store_defer_history */
 	sqlite3_stmt *history_stmt; /* mg_store_history_of, kept prepared */
 	/*
 	 * Ingest statements kept prepared (mg_store__cached), indexed by
@@ -44,7 +45,7 @@ struct mg_store {
 	/*
 	 * Scratch of the run being stored (store_run.c): the database id
 	 * of each of its benchmarks, and its sets' numbers in (benchmark
-	 * id, unit) order, which put_samples leaves for update_history.
+	 * id, unit) order, which put_samples leaves for the history points.
 	 */
 	int64_t *bench_ids;
 	size_t *set_order;
@@ -106,6 +107,16 @@ int mg_store__col_str(char **field, sqlite3_stmt *stmt, int col);
 int mg_store__put_run(mg_store *st, const mg_run *run,
                       const mg_store_sets *sets, int64_t *id_out,
                       bool *existed_out, mg_err *err);
+/*
+ * The history points of a run just stored (store_history.c): kept in
+ * history_pending, and written at once unless defer_history. Uses
+ * st->bench_ids and set_order as put_samples left them, and the run's
+ * rows. 0, MG_EDB, MG_ENOMEM.
+ */
+int mg_store__history_put(mg_store *st, const mg_store_sets *sets,
+                          int64_t run_id, mg_err *err);
+/* Foreign-key enforcement off (false) around an ingest transaction. */
+void mg_store__ingest_fk(mg_store *st, bool on);
 /*
  * The run of `project` stored with idempotency key `key`; MG_ENOTFOUND
  * (err unset) if none.
@@ -205,6 +216,9 @@ enum mg_store__cached_slot {
 	MG_STORE__C_UNIT,
 	MG_STORE__C_POOLED,
 	MG_STORE__C_POINT,
+	MG_STORE__C_PENDING,
+	MG_STORE__C_PENDING_READ,
+	MG_STORE__C_PENDING_DONE,
 	MG_STORE__NCACHED
 };
 

@@ -424,7 +424,7 @@ static int put_sample_sets(mg_store *st, const mg_store_sets *sets,
 /*
  * Benchmarks, their configuration in this run, then every sample and the
  * units. The benchmarks' ids and the sets' order stay in st (bench_ids,
- * set_order) for update_history.
+ * set_order) for mg_store__history_put.
  */
 static int put_samples(mg_store *st, const mg_store_sets *sets,
                        int64_t project_id, int64_t run_id, mg_err *err)
@@ -594,255 +594,6 @@ cleanup:
 }
 
 /*
- * The number of the run's set of (bench_id, unit) via st->set_order, or
- * -1 if the run has no such set.
- */
-static ptrdiff_t find_set(const mg_store *st, const mg_store_sets *sets,
-                          int64_t bench_id, const char *unit)
-{
-	size_t lo = 0, hi = sets->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct mg_store__set *s = &sets->v[st->set_order[mid]];
-		int64_t b = st->bench_ids[s->bench];
-		int c = b != bench_id ? (b < bench_id ? -1 : 1)
-		                      : strcmp(s->unit, unit);
-
-		if (c == 0)
-			return (ptrdiff_t)st->set_order[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* A value of another run of the commit, for the run's set `set`. */
-struct pooled {
-	size_t set;
-	double value;
-};
-
-struct pool {
-	struct pooled *v;
-	size_t n, cap;
-};
-
-static int pool_add(struct pool *p, ptrdiff_t set, double value, mg_err *err)
-{
-	if (set < 0)
-		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 256;
-		struct pooled *v = realloc(p->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return mg_err_set(err, MG_ENOMEM, "out of memory");
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n].set = (size_t)set;
-	p->v[p->n].value = value;
-	p->n++;
-	return 0;
-}
-
-static int cmp_pooled(const void *a, const void *b)
-{
-	const struct pooled *x = a, *y = b;
-
-	if (x->set != y->set)
-		return x->set < y->set ? -1 : 1;
-	return (x->value > y->value) - (x->value < y->value);
-}
-
-/*
- * The samples of the commit's other ok runs on the branch, for the sets
- * this run has, into *p sorted by (set, value). Usually there is no other
- * run and the query finds nothing: one index seek.
- */
-static int pool_other_runs(mg_store *st, const mg_store_sets *sets,
-                           int64_t run_id, int64_t commit_id, struct pool *p,
-                           mg_err *err)
-{
-	sqlite3_stmt *stmt = NULL;
-	int rc, error;
-
-	/*
-	 * CROSS JOIN keeps runs (few per commit) as the outer loop:
-	 * otherwise SQLite may scan every sample of a benchmark across all
-	 * runs, making ingest slower as the database grows. Rows stored
-	 * before 0010 come one per sample, later ones as sets.
-	 */
-	error = mg_store__cached(
-	        st, MG_STORE__C_POOLED,
-	        "SELECT s.benchmark_id, s.unit, s.value, NULL FROM runs r "
-	        "CROSS JOIN sample_rows s ON s.run_id = r.id WHERE "
-	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2 AND "
-	        "r.id <> ?3 UNION ALL SELECT s.benchmark_id, s.unit, NULL, "
-	        "s.samples FROM runs r CROSS JOIN sample_sets s ON s.run_id = "
-	        "r.id WHERE r.commit_id = ?1 AND r.status = 'ok' AND r.branch "
-	        "= ?2 AND r.id <> ?3",
-	        &stmt, err);
-	if (error < 0)
-		return error;
-	sqlite3_bind_int64(stmt, 1, commit_id);
-	mg_store__bind_text(stmt, 2, sets->run->branch);
-	sqlite3_bind_int64(stmt, 3, run_id);
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		int64_t bench_id = sqlite3_column_int64(stmt, 0);
-		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
-		ptrdiff_t set = find_set(st, sets, bench_id, unit);
-		mg_sampleset_item *items = NULL;
-		size_t nitems = 0, i;
-
-		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
-			rc = pool_add(p, set, sqlite3_column_double(stmt, 2),
-			              err);
-			if (rc < 0)
-				break;
-			continue;
-		}
-		/* only the sets of this run's pairs are worth decoding */
-		if (set < 0)
-			continue;
-		rc = mg_store__read_set(stmt, 3, bench_id, unit, &items,
-		                        &nitems, err);
-		if (rc < 0)
-			break;
-		for (i = 0; i < nitems && rc == 0; i++)
-			rc = pool_add(p, set, items[i].value, err);
-		free(items);
-		if (rc < 0)
-			break;
-	}
-	sqlite3_reset(stmt);
-	if (rc < 0)
-		return rc;
-	if (p->n > 1)
-		qsort(p->v, p->n, sizeof(*p->v), cmp_pooled);
-	return 0;
-}
-
-/* The first of p's values for set `set` (p->n if none). */
-static size_t first_of(const struct pool *p, size_t set)
-{
-	size_t lo = 0, hi = p->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->v[mid].set < set)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Median, min and max of the sorted v[0..n), n > 0, bound at 7, 8, 9. */
-static void bind_point(sqlite3_stmt *put, const double *v, size_t n)
-{
-	sqlite3_bind_int64(put, 6, (int64_t)n);
-	sqlite3_bind_double(put, 7,
-	                    n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-	sqlite3_bind_double(put, 8, v[0]);
-	sqlite3_bind_double(put, 9, v[n - 1]);
-}
-
-/*
- * The values of set s pooled with the other runs' o[0..no) (both
- * sorted), merged into *buf (grown as needed). NULL when out of memory.
- */
-static const double *merge(const double *own, size_t n, const struct pooled *o,
-                           size_t no, double **buf, size_t *cap)
-{
-	size_t i = 0, j = 0, k = 0;
-	double *m;
-
-	if (n + no > *cap) {
-		m = realloc(*buf, (n + no) * sizeof(*m));
-		if (m == NULL)
-			return NULL;
-		*buf = m;
-		*cap = n + no;
-	}
-	m = *buf;
-	while (i < n || j < no)
-		m[k++] = j == no || (i < n && own[i] <= o[j].value)
-		                 ? own[i++]
-		                 : o[j++].value;
-	return m;
-}
-
-/*
- * Recompute the history point of every (benchmark, unit) this run touched:
- * the pooled samples of all ok runs of the same commit on the same branch.
- * The run's own values come sorted with its sets; only the commit's other
- * runs, if any, are read back, in one query for all pairs.
- */
-static int update_history(mg_store *st, const mg_store_sets *sets,
-                          int64_t run_id, int64_t commit_id, mg_err *err)
-{
-	const mg_run *run = sets->run;
-	struct pool other = {NULL, 0, 0};
-	sqlite3_stmt *put = NULL;
-	double *buf = NULL;
-	size_t i, j, cap = 0;
-	int error = 0;
-
-	if (run->status != MG_RUN_OK || run->branch == NULL || sets->n == 0)
-		goto cleanup;
-	error = pool_other_runs(st, sets, run_id, commit_id, &other, err);
-	if (error < 0)
-		goto cleanup;
-	error = mg_store__cached(
-	        st, MG_STORE__C_POINT,
-	        "INSERT OR REPLACE INTO history_points(benchmark_id, unit, "
-	        "branch, commit_time, commit_id, n, median, min, max) "
-	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	        &put, err);
-	if (error < 0)
-		goto cleanup;
-	mg_store__bind_text(put, 3, run->branch);
-	sqlite3_bind_int64(put, 4, run->commit.commit_time);
-	sqlite3_bind_int64(put, 5, commit_id);
-	for (i = 0; i < sets->n && error == 0; i++) {
-		size_t k = st->set_order[i], from;
-		const struct mg_store__set *s = &sets->v[k];
-		const double *v = sets->values + s->values;
-
-		/* other.v is sorted by set number: find this set's run */
-		from = first_of(&other, k);
-		for (j = from; j < other.n && other.v[j].set == k; j++)
-			;
-		if (j > from) {
-			v = merge(v, s->n, &other.v[from], j - from, &buf,
-			          &cap);
-			if (v == NULL) {
-				error = mg_err_set(err, MG_ENOMEM,
-				                   "out of memory");
-				break;
-			}
-		}
-		sqlite3_reset(put);
-		sqlite3_bind_int64(put, 1, st->bench_ids[s->bench]);
-		mg_store__bind_text(put, 2, s->unit);
-		bind_point(put, v, s->n + (j - from));
-		error = mg_store__exec_stmt(st, put, err);
-	}
-cleanup:
-	if (put)
-		sqlite3_reset(put);
-	free(other.v);
-	free(buf);
-	scratch_free(st);
-	return error;
-}
-
-/*
  * Write a whole run inside the caller's transaction. An idempotency key
  * already stored answers with the original id and *existed_out true.
  */
@@ -887,10 +638,11 @@ int mg_store__put_run(mg_store *st, const mg_run *run,
 		if (error < 0)
 			goto cleanup;
 	}
-	error = update_history(st, sets, run_id, commit_id, err);
+	error = mg_store__history_put(st, sets, run_id, err);
 	if (error == 0)
 		*id_out = run_id;
 cleanup:
+	scratch_free(st);
 	mg_store_sets_free(own);
 	return error;
 }
@@ -905,7 +657,7 @@ cleanup:
  * ingests instead. The pragma is a no-op inside a transaction, hence
  * around it; every other write keeps enforcement on.
  */
-static void ingest_fk(mg_store *st, bool on)
+void mg_store__ingest_fk(mg_store *st, bool on)
 {
 	sqlite3_exec(st->db,
 	             on ? "PRAGMA foreign_keys = ON"
@@ -1007,7 +759,7 @@ int mg_store_add_runs(mg_store *st, mg_store_batch_item *items, size_t n)
 		                ? 0
 		                : mg_run_validate(items[i].run, &items[i].err);
 	}
-	ingest_fk(st, false);
+	mg_store__ingest_fk(st, false);
 again:
 	error = mg_store_begin(st, &err);
 	if (error < 0)
@@ -1041,11 +793,11 @@ again:
 	error = mg_store_commit(st, &err);
 	if (error < 0)
 		goto fail;
-	ingest_fk(st, true);
+	mg_store__ingest_fk(st, true);
 	return 0;
 
 fail:
-	ingest_fk(st, true);
+	mg_store__ingest_fk(st, true);
 	batch_fail_pending(items, n, error, &err);
 	return error;
 }

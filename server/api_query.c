@@ -615,7 +615,7 @@ int mg_api_benchmarks(mg_req *r)
 int mg_api_history(mg_req *r)
 {
 	mg_err err = MG_ERR_INIT;
-	mg_store *st = mg_req_reader(r, &err);
+	mg_store *st = mg_req_history_reader(r, &err);
 	mg_history_query q;
 	mg_history_point *pts = NULL;
 	mg_project_info p;

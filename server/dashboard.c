@@ -290,7 +290,7 @@ int mg_dash_project(mg_req *r)
 {
 	const char *project = mg_req_param(r, "p");
 	mg_err err = MG_ERR_INIT;
-	mg_store *st = mg_req_reader(r, &err);
+	mg_store *st = mg_req_history_reader(r, &err);
 	mg_bench_info *b = NULL;
 	mg_run_summary *runs = NULL;
 	mg_project_info info;
@@ -604,7 +604,7 @@ int mg_dash_bench(mg_req *r)
 	const char *package, *branch;
 	const char *units[MAX_UNITS];
 	mg_err err = MG_ERR_INIT;
-	mg_store *st = mg_req_reader(r, &err);
+	mg_store *st = mg_req_history_reader(r, &err);
 	mg_bench_info *b = NULL;
 	mg_commit_info *c = NULL;
 	mg_project_info info;

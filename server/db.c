@@ -246,6 +246,8 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	 */
 	mg_store_set_busy_timeout(db->writer, (int)cfg->write_timeout_ms);
 	error = start_checkpoints(db, err);
+	if (error == 0)
+		error = mg_srv_history_start(db, err);
 	if (error < 0)
 		goto fail;
 	/*
@@ -265,6 +267,7 @@ void mg_srv_db_close(mg_srv_db *db)
 {
 	size_t i;
 
+	mg_srv_history_stop(db);
 	stop_checkpoints(db);
 	for (i = 0; i < db->nreaders; i++)
 		mg_store_close(db->readers[i]);

@@ -96,6 +96,15 @@ mg_store *mg_req_reader(mg_req *r, mg_err *err)
 	return r->reader;
 }
 
+mg_store *mg_req_history_reader(mg_req *r, mg_err *err)
+{
+	mg_store *st = mg_req_reader(r, err);
+
+	if (st && mg_srv_history_sync(&r->srv->db, st, err) < 0)
+		return NULL;
+	return st;
+}
+
 void mg_req_reader_done(mg_req *r)
 {
 	if (r->reader) {

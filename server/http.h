@@ -160,6 +160,12 @@ int mg_req_query_int(mg_req *r, const char *name, int64_t def, int64_t min,
  * err set, MG_ELIMIT) if the pool stayed empty too long.
  */
 mg_store *mg_req_reader(mg_req *r, mg_err *err);
+/*
+ * The same, for a read of history points: once the points of every run
+ * it can see are written (mg_srv_history_sync). NULL with err set
+ * (MG_ELIMIT: answer 503) otherwise.
+ */
+mg_store *mg_req_history_reader(mg_req *r, mg_err *err);
 void mg_req_reader_done(mg_req *r);
 
 /* Add a header to the answer (copied). */

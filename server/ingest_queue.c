@@ -45,8 +45,7 @@ static double cpu_s(void)
 
 static atomic_bool nice_refused;
 
-/* Raise the calling thread's priority; false if it stays as it was. */
-static bool writer_priority_raise(int *old)
+bool mg_srv_writer_priority_raise(int *old)
 {
 	pid_t tid = gettid();
 
@@ -66,7 +65,7 @@ static bool writer_priority_raise(int *old)
 	return false;
 }
 
-static void writer_priority_restore(int old)
+void mg_srv_writer_priority_restore(int old)
 {
 	/* lowering a priority is always allowed */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), old);
@@ -135,7 +134,7 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	mg_store *w = NULL;
 	mg_err err = MG_ERR_INIT;
 	double t0, c0;
-	size_t i;
+	size_t i, stored = 0;
 	int old_nice = 0;
 	bool raised;
 
@@ -149,13 +148,16 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		items[i] = batch[i]->item;
-	raised = writer_priority_raise(&old_nice);
+	raised = mg_srv_writer_priority_raise(&old_nice);
 	t0 = now_s();
 	c0 = cpu_s();
 	(void)mg_store_add_runs(w, items, n);
+	for (i = 0; i < n; i++)
+		stored += items[i].error == 0 && !items[i].existed;
+	mg_srv_history_stored(db, stored);
 	mg_srv_db_writer_put(db);
 	if (raised)
-		writer_priority_restore(old_nice);
+		mg_srv_writer_priority_restore(old_nice);
 	mg_log(MG_LOG_DEBUG, "ingest",
 	       "group commit: %zu runs in %.1f ms (%.1f ms of CPU)", n,
 	       (now_s() - t0) * 1e3, (cpu_s() - c0) * 1e3);

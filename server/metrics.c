@@ -211,6 +211,10 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        "being parsed, not yet queued for the writer.\n"
 		        "# TYPE memgate_uploads_parsing gauge\n"
 		        "memgate_uploads_parsing %d\n"
+		        "# HELP memgate_history_pending_runs Stored runs whose "
+		        "history points are not written yet.\n"
+		        "# TYPE memgate_history_pending_runs gauge\n"
+		        "memgate_history_pending_runs %zu\n"
 		        "# HELP process_resident_memory_bytes Resident memory "
 		        "size in bytes.\n"
 		        "# TYPE process_resident_memory_bytes gauge\n"
@@ -220,7 +224,9 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        (long long)s.outbox_pending,
 		        atomic_load(&srv->inflight),
 		        mg_srv_db_waiting(&srv->db),
-		        atomic_load(&srv->db.parsing), (long long)rss_bytes());
+		        atomic_load(&srv->db.parsing),
+		        mg_srv_history_pending(&srv->db),
+		        (long long)rss_bytes());
 	if (error < 0)
 		return mg_err_set(err, error, "metrics: out of memory");
 	return 0;

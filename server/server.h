@@ -70,6 +70,19 @@ typedef struct mg_srv_db {
 	/* mg_srv_db_release_when_idle; release_at under ckpt_lock */
 	atomic_int *inflight;       /* the server's requests, or NULL */
 	struct timespec release_at; /* tv_sec 0: none due */
+	/* deferred history points (history.c); all under hist_lock */
+	pthread_t hist_thread;
+	pthread_mutex_t hist_lock;
+	pthread_cond_t hist_cond; /* wakes the thread */
+	pthread_cond_t hist_done; /* an apply ended */
+	bool hist_locks_ready, hist_started, hist_stop;
+	size_t hist_pending;   /* runs stored since the last apply */
+	int64_t hist_since_ms; /* when the first of them was stored */
+	int64_t hist_applied;  /* every run up to this id has its points */
+	int64_t hist_wanted;   /* the highest run a reader waits for */
+	int hist_waiters;      /* readers waiting */
+	int hist_errors;       /* failed applies in a row */
+	int64_t hist_runs;     /* runs applied by the thread, for the log */
 } mg_srv_db;
 
 /*
@@ -85,6 +98,7 @@ typedef struct mg_srv_db {
  * point at the end of 600 history series, each in a leaf page of its
  * own: with SQLite's 2,000 KiB those 600 pages (and the index above
  * them) did not fit, and every insert read its leaf back from the WAL.
+ * (The history thread writes them now, on the same connection.)
  * The cache fills only as pages are used, and is dropped when the server
  * goes idle (mg_srv_db_release_memory).
  */
@@ -100,9 +114,10 @@ typedef struct mg_srv_db {
 
 /*
  * The longest a new leader waits for uploads still being parsed to join
- * its batch. Each commit rewrites the ~600 history leaves of a run's
- * series and syncs, whatever the batch's size, so a fuller batch costs
- * the writer less per run: 3.1-3.2 -> 3.8-4.0 runs a batch, writer
+ * its batch. Each commit rewrote the ~600 history leaves of a run's
+ * series and synced, whatever the batch's size (history points are
+ * written later now, history.c), so a fuller batch cost the writer less
+ * per run: 3.1-3.2 -> 3.8-4.0 runs a batch, writer
  * 7.0-8.1 -> 6.3-7.3 ms of CPU per run, 74-83 -> 77-89 runs/s, p99
  * 153-183 -> 125-169 ms (tests/bench/bench_server, three alternating
  * pairs; 5 ms gave less). A lone upload never waits.
@@ -190,6 +205,36 @@ long mg_srv_db_waiting(mg_srv_db *db);
  * before calls this with -1. The leader of a batch waits for these.
  */
 void mg_srv_db_parsing(mg_srv_db *db, int delta);
+
+/*
+ * Deferred history points (history.c). The writer keeps each run's points
+ * in history_pending; a thread writes them MG_SRV_HISTORY_BATCH runs a
+ * transaction, so each of a series' leaves is rewritten once for up to
+ * that many runs instead of once per commit of 3 or 4.
+ */
+#define MG_SRV_HISTORY_BATCH 32
+/* The longest a run's points wait while requests keep coming. */
+#define MG_SRV_HISTORY_DELAY_MS 500
+/* After the writer opened: defer, apply what is left, start the thread. */
+int mg_srv_history_start(mg_srv_db *db, mg_err *err);
+/* Stop the thread and apply what is pending (before the writer closes). */
+void mg_srv_history_stop(mg_srv_db *db);
+/* n runs were stored (under the writer, after their commit). */
+void mg_srv_history_stored(mg_srv_db *db, size_t n);
+/*
+ * Before a history read on reader: wait until the points of every run it
+ * can see are written. MG_ELIMIT after write_timeout_ms (answer 503).
+ */
+int mg_srv_history_sync(mg_srv_db *db, mg_store *reader, mg_err *err);
+/* Runs whose points wait, for /metrics. */
+size_t mg_srv_history_pending(mg_srv_db *db);
+
+/*
+ * The thread holding the writer runs at nice -10 when it may (see
+ * ingest_queue.c); false if the priority stays as it was.
+ */
+bool mg_srv_writer_priority_raise(int *old);
+void mg_srv_writer_priority_restore(int old);
 
 /* *ts = now (CLOCK_REALTIME, as pthread waits use) + ms. */
 void mg_srv_deadline_after(struct timespec *ts, int64_t ms);

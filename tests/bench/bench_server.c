@@ -298,7 +298,8 @@ static void writer_summary(const char *path, int nruns)
 	FILE *f = fopen(path, "r");
 	char line[1024];
 	double runs = 0, wall = 0, cpu = 0, ckpt = -1;
-	long commits = 0;
+	double hruns = 0, hwall = 0, hcpu = 0, hmax = 0;
+	long commits = 0, applies = 0;
 
 	if (f == NULL)
 		return;
@@ -314,6 +315,16 @@ static void writer_summary(const char *path, int nruns)
 			wall += w;
 			cpu += c;
 		}
+		p = strstr(line, "history points: ");
+		if (p && sscanf(p, "history points: %u runs in %lf ms (%lf ms",
+		                &n, &w, &c) == 3) {
+			applies++;
+			hruns += n;
+			hwall += w;
+			hcpu += c;
+			if (w > hmax)
+				hmax = w;
+		}
 		p = strstr(line, "checkpoint thread (");
 		if (p)
 			(void)sscanf(p, "checkpoint thread (%lf", &ckpt);
@@ -328,6 +339,12 @@ static void writer_summary(const char *path, int nruns)
 		printf("; checkpoint thread %.1f ms of CPU",
 		       ckpt / (double)nruns);
 	printf("\n");
+	if (applies > 0)
+		printf("  history points: %ld applies of %.1f runs, longest "
+		       "%.1f ms; per run %.1f ms of CPU, %.1f ms of wall "
+		       "time\n",
+		       applies, hruns / applies, hmax, hcpu / hruns,
+		       hwall / hruns);
 }
 
 static void bench_ingest(const char *sync, int nruns, int nup)

@@ -328,6 +328,49 @@ static void end_load(struct load *l)
 	free(l->log);
 }
 
+/* Points in the answer of GET .../history for bench and unit. */
+static int history_points(struct load *l, const char *bench, const char *unit)
+{
+	char url[512];
+	mgt_req req = {NULL, url, l->token, NULL, 0, NULL, 0};
+	mgt_resp resp;
+	cJSON *d, *pts;
+	int n;
+
+	snprintf(url, sizeof(url),
+	         "%s/api/v1/projects/acme%%2Fload/history?benchmark=%s&"
+	         "unit=%s&limit=1000",
+	         l->s.url, bench, unit);
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 200);
+	d = cJSON_Parse(resp.body.ptr);
+	pts = cJSON_GetObjectItem(d, "points");
+	assert_true(cJSON_IsArray(pts));
+	n = cJSON_GetArraySize(pts);
+	cJSON_Delete(d);
+	mgt_resp_release(&resp);
+	return n;
+}
+
+/* A gauge of GET /metrics, -1 if absent. */
+static long metric(struct load *l, const char *name)
+{
+	char url[256], *p;
+	mgt_req req = {NULL, url, l->token, NULL, 0, NULL, 0};
+	mgt_resp resp;
+	size_t len = strlen(name);
+	long v = -1;
+
+	snprintf(url, sizeof(url), "%s/metrics", l->s.url);
+	assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+	assert_int_equal(resp.status, 200);
+	for (p = resp.body.ptr; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, name, len) == 0 && p[len] == ' ')
+			v = strtol(p + len + 1, NULL, 10);
+	mgt_resp_release(&resp);
+	return v;
+}
+
 /* ---- tests ------------------------------------------------------------- */
 
 static void test_16_concurrent_uploaders(void **state)
@@ -368,6 +411,26 @@ static void test_16_concurrent_uploaders(void **state)
 	                  0),
 	        64);
 	sqlite3_close(conn);
+	end_load(&l);
+}
+
+/*
+ * The server writes history points later, 32 runs at a time
+ * (server/history.c). Read at once after 40 uploads (8 of them then
+ * still pending), the history has a point for every run answered (one
+ * commit each), and none is left waiting after the read.
+ */
+static void test_history_read_after_upload(void **state)
+{
+	struct fixture *f = *state;
+	struct load l;
+
+	start_load(&l, f, "hist", NULL, 5, 20, 5, 8192);
+	run_uploaders(&l.sh, 8, 0, NULL);
+	assert_int_equal(l.sh.nids, 40);
+	assert_int_equal(history_points(&l, "Benchmark3", "ns/op"), 40);
+	assert_int_equal(metric(&l, "memgate_history_pending_runs"), 0);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
 	end_load(&l);
 }
 
@@ -526,7 +589,7 @@ static void test_sigkill_during_uploads(void **state)
 	char *check = NULL;
 	sqlite3 *conn;
 	sqlite3_stmt *st;
-	int64_t stored;
+	int64_t stored, pending;
 	int i;
 
 	start_load(&l, f, "kill", NULL, 0, 50, 4, 64 * 1024);
@@ -556,6 +619,19 @@ static void test_sigkill_during_uploads(void **state)
 	}
 	stored = query_int(conn, "SELECT count(*) FROM runs", 0);
 	assert_true(stored >= l.sh.nids);
+	/*
+	 * Each stored run's history points are written (150: 50 benchmarks x
+	 * 3 units, one commit each) or wait in history_pending, whole.
+	 */
+	pending = query_int(conn, "SELECT count(*) FROM history_pending", 0);
+	assert_int_equal(query_int(conn,
+	                           "SELECT count(*) FROM runs r WHERE "
+	                           "EXISTS (SELECT 1 FROM history_pending p "
+	                           "WHERE p.run_id = r.id) = ((SELECT "
+	                           "count(*) FROM history_points h WHERE "
+	                           "h.commit_id = r.commit_id) = 150)",
+	                           0),
+	                 0);
 	/* no run is partial, answered or not */
 	assert_int_equal(query_int(conn,
 	                           "SELECT count(*) FROM runs r WHERE (SELECT "
@@ -564,8 +640,9 @@ static void test_sigkill_during_uploads(void **state)
 	                           0),
 	                 0);
 	sqlite3_close(conn);
-	print_message("SIGKILL: %d runs answered 2xx, %lld stored\n", l.sh.nids,
-	              (long long)stored);
+	print_message("SIGKILL: %d runs answered 2xx, %lld stored, %lld with "
+	              "points pending\n",
+	              l.sh.nids, (long long)stored, (long long)pending);
 
 	/* the restarted server serves them */
 	mgt_srv_release(&l.s);
@@ -589,7 +666,30 @@ static void test_sigkill_during_uploads(void **state)
 		cJSON_Delete(d);
 		mgt_resp_release(&resp);
 	}
+	/* and the start wrote the points the crash left pending */
+	assert_int_equal(metric(&l, "memgate_history_pending_runs"), 0);
+	assert_int_equal(history_points(&l, "Benchmark7", "B/op"), stored);
 	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	assert_int_equal(
+	        sqlite3_open_v2(l.db, &conn, SQLITE_OPEN_READONLY, NULL),
+	        SQLITE_OK);
+	assert_int_equal(
+	        query_int(conn, "SELECT count(*) FROM history_pending", 0), 0);
+	assert_int_equal(
+	        query_int(conn, "SELECT count(*) FROM history_points", 0),
+	        stored * 150);
+	sqlite3_close(conn);
+	if (pending > 0) {
+		size_t len = 0;
+		char *log = mgt_read_file(l.log, &len), msg[96];
+
+		snprintf(msg, sizeof(msg),
+		         "start: history points of %lld runs written",
+		         (long long)pending);
+		assert_non_null(log);
+		assert_non_null(strstr(log, msg));
+		free(log);
+	}
 	end_load(&l);
 }
 
@@ -746,6 +846,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_16_concurrent_uploaders,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_history_read_after_upload,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_saturated_writer_503,
 	                                        setup, teardown),

@@ -205,7 +205,11 @@ static void test_open_new(void **state)
  * and 0.30000000000000004 (not exactly representable; they must come
  * back bit for bit).
  */
-#define OLD_RUN_SQL                                                            \
+/*
+ * The rows go into `samples`, which 0010 renamed to sample_rows (a view
+ * of that name then shows them with the sets): TABLE is either.
+ */
+#define OLD_RUN_SQL(TABLE)                                                     \
 	"INSERT INTO commits(id, project_id, sha, commit_time) VALUES (1, 1, " \
 	"'2222222222222222222222222222222222222222', 900);"                    \
 	"INSERT INTO environments(id, fingerprint) VALUES (1, 'old');"         \
@@ -214,7 +218,7 @@ static void test_open_new(void **state)
 	"stored_at) VALUES (1, 1, 1, 1, 'main', 1, 2, 0, 1, 1, 'ok', 1);"      \
 	"INSERT INTO benchmarks(id, project_id, package, name, procs) VALUES " \
 	"(1, 1, 'example.com/x', 'BenchmarkHash', 2);"                         \
-	"INSERT INTO samples(run_id, benchmark_id, unit, seq, value, "         \
+	"INSERT INTO " TABLE "(run_id, benchmark_id, unit, seq, value, "       \
 	"iterations) VALUES (1, 1, 'ns/op', 0, 0.1, 10), (1, 1, 'ns/op', 1, "  \
 	"0.30000000000000004, 10);"
 
@@ -328,9 +332,13 @@ static void test_migrate_from_each_version(void **state)
 			        SQLITE_OK);
 		/* a run of the old project with a row per sample (before 0010) */
 		if (k >= 1)
-			assert_int_equal(sqlite3_exec(conn, OLD_RUN_SQL, NULL,
-			                              NULL, NULL),
-			                 SQLITE_OK);
+			assert_int_equal(
+			        sqlite3_exec(
+			                conn,
+			                k >= 10 ? OLD_RUN_SQL("sample_rows")
+			                        : OLD_RUN_SQL("samples"),
+			                NULL, NULL, NULL),
+			        SQLITE_OK);
 		/*
 		 * The blob add_profile() will store, already there from an
 		 * older version (0008 rebuilds the table): it must survive

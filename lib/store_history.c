@@ -1,0 +1,553 @@
+/*
+ * store_history.c - the history points of a run: one per (benchmark,
+ * unit) it has, the pooled samples of every ok run of its commit on its
+ * branch (history_points, read by mg_store_history).
+ *
+ * A run's transaction keeps its own points as one history_pending row
+ * (histblob.h), and writing pending points into history_points is one
+ * step for every caller: the run's transaction takes it at once, or,
+ * with mg_store_defer_history (memgate-server), mg_store_history_apply
+ * takes it later for many runs. Each run adds a point at the end of every
+ * series it has, each in its own leaf of history_points: written in the
+ * run's transaction, every commit rewrites those ~600 leaves (and logs
+ * and checkpoints them) for the 3 or 4 runs it holds; 32 runs at a time,
+ * each leaf is written once for all of them.
+ *
+ * A pending row holds the run's own points. When its commit has other ok
+ * runs on the branch, the commit's points are recomputed from all their
+ * samples instead.
+ */
+#include "histblob.h"
+#include "store_int.h"
+
+/*
+ * The samples of the ok runs of commit ?1 on branch ?2:
+ * (benchmark id, unit, value, NULL) per row stored before 0010, (id,
+ * unit, NULL, set) per set. CROSS JOIN keeps runs (few per commit) as the
+ * outer loop: otherwise SQLite may scan every sample of a benchmark
+ * across all runs, making ingest slower as the database grows.
+ */
+static int pooled_stmt(mg_store *st, sqlite3_stmt **out, mg_err *err)
+{
+	return mg_store__cached(
+	        st, MG_STORE__C_POOLED,
+	        "SELECT s.benchmark_id, s.unit, s.value, NULL FROM runs r "
+	        "CROSS JOIN sample_rows s ON s.run_id = r.id WHERE "
+	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2 "
+	        "UNION ALL SELECT s.benchmark_id, s.unit, NULL, s.samples "
+	        "FROM runs r CROSS JOIN sample_sets s ON s.run_id = r.id "
+	        "WHERE r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2",
+	        out, err);
+}
+
+/* Write one point: ?1..?9 in the order of history_points' columns. */
+static int point_stmt(mg_store *st, sqlite3_stmt **out, mg_err *err)
+{
+	return mg_store__cached(
+	        st, MG_STORE__C_POINT,
+	        "INSERT OR REPLACE INTO history_points(benchmark_id, unit, "
+	        "branch, commit_time, commit_id, n, median, min, max) "
+	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	        out, err);
+}
+
+/* ---- deferred points (history_pending, histblob.h) ---------------------- */
+
+void mg_store_defer_history(mg_store *st, bool on)
+{
+	st->defer_history = on;
+}
+
+/* The median of the sorted v[0..n), n > 0. */
+static double median_of(const double *v, size_t n)
+{
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The run's own points into one history_pending row. */
+static int defer_points(mg_store *st, const mg_store_sets *sets, int64_t run_id,
+                        mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	unsigned char *blob;
+	size_t i, len = 0, off = 0;
+	int error;
+
+	for (i = 0; i < sets->n; i++) {
+		/* units are checked names, far below either bound */
+		if (strlen(sets->v[i].unit) > UINT16_MAX ||
+		    sets->v[i].n > UINT32_MAX)
+			return mg_err_set(err, MG_EINTERNAL,
+			                  "history point too large");
+		len += MG_HISTBLOB_FIXED + strlen(sets->v[i].unit);
+	}
+	blob = malloc(len);
+	if (blob == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	for (i = 0; i < sets->n; i++) {
+		const struct mg_store__set *s = &sets->v[st->set_order[i]];
+		const double *v = sets->values + s->values;
+		mg_histblob_point pt;
+
+		pt.bench_id = st->bench_ids[s->bench];
+		pt.n = (uint32_t)s->n;
+		pt.median = median_of(v, s->n);
+		pt.min = v[0];
+		pt.max = v[s->n - 1];
+		pt.unit = s->unit;
+		pt.unit_len = strlen(s->unit);
+		off += mg_histblob_put(blob + off, &pt);
+	}
+	error = mg_store__cached(st, MG_STORE__C_PENDING,
+	                         "INSERT INTO history_pending(run_id, points) "
+	                         "VALUES (?1, ?2)",
+	                         &stmt, err);
+	if (error == 0) {
+		sqlite3_bind_int64(stmt, 1, run_id);
+		sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC);
+		error = mg_store__exec_stmt(st, stmt, err);
+		sqlite3_reset(stmt);
+	}
+	free(blob);
+	return error;
+}
+
+static int apply_pending(mg_store *st, size_t max_runs, size_t *applied,
+                         int64_t *last_id, mg_err *err);
+
+int mg_store__history_put(mg_store *st, const mg_store_sets *sets,
+                          int64_t run_id, mg_err *err)
+{
+	const mg_run *run = sets->run;
+	size_t applied;
+	int64_t last;
+	int error;
+
+	if (run->status != MG_RUN_OK || run->branch == NULL || sets->n == 0)
+		return 0;
+	error = defer_points(st, sets, run_id, err);
+	/* at once: this run's row, and any a server left */
+	if (error == 0 && !st->defer_history)
+		error = apply_pending(st, SIZE_MAX, &applied, &last, err);
+	return error;
+}
+
+/* ---- applying them ------------------------------------------------------- */
+
+/* A point to write; unit and branch are numbers in struct apply's sets. */
+struct point {
+	int64_t bench_id;
+	uint32_t unit, branch;
+	int64_t commit_time, commit_id;
+	int64_t n;
+	double median, min, max;
+};
+
+/* A commit whose points are recomputed from all its runs' samples. */
+struct group {
+	int64_t commit_id, commit_time;
+	uint32_t branch;
+};
+
+/* One pooled value of a group (recompute). */
+struct value {
+	int64_t bench_id;
+	uint32_t unit;
+	double v;
+};
+
+struct apply {
+	mg_intern units, branches;
+	struct point *pts;
+	size_t npts, ptscap;
+	struct group *groups;
+	size_t ngroups, groupscap;
+	struct value *vals;
+	size_t nvals, valscap;
+};
+
+/*
+ * v (n elements of sz bytes used, room for *cap) with room for one more:
+ * v itself or its reallocation; NULL when out of memory (v still valid).
+ */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz)
+{
+	size_t c;
+
+	if (n < *cap)
+		return v;
+	c = *cap ? 2 * *cap : 64;
+	v = realloc(v, c * sz);
+	if (v)
+		*cap = c;
+	return v;
+}
+
+static int intern(mg_intern *in, const char *s, size_t len, uint32_t *idx,
+                  mg_err *err)
+{
+	size_t i;
+	int error = mg_intern_get(in, s, len, true, &i, NULL);
+
+	if (error < 0)
+		return mg_err_set(err, error, "out of memory");
+	*idx = (uint32_t)i;
+	return 0;
+}
+
+static int add_point(struct apply *a, const struct point *pt, mg_err *err)
+{
+	struct point *v = grow(a->pts, a->npts, &a->ptscap, sizeof(*v));
+
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	a->pts = v;
+	a->pts[a->npts++] = *pt;
+	return 0;
+}
+
+/* The points of a pending row's blob, at the commit and branch of `at`. */
+static int decode_points(struct apply *a, int64_t run_id,
+                         const unsigned char *b, size_t len,
+                         const struct point *at, mg_err *err)
+{
+	mg_histblob_point hp;
+	size_t off = 0;
+	int rc;
+
+	while ((rc = mg_histblob_next(b, len, &off, &hp, err)) == 1) {
+		struct point pt = *at;
+
+		pt.bench_id = hp.bench_id;
+		pt.n = hp.n;
+		pt.median = hp.median;
+		pt.min = hp.min;
+		pt.max = hp.max;
+		rc = intern(&a->units, hp.unit, hp.unit_len, &pt.unit, err);
+		if (rc == 0)
+			rc = add_point(a, &pt, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (rc < 0) {
+		/* a row the store wrote that does not read back */
+		err->code = MG_EDB;
+		mg_err_prefix(err, "history_pending of run %lld",
+		              (long long)run_id);
+		return MG_EDB;
+	}
+	return 0;
+}
+
+static int cmp_value(const void *x, const void *y)
+{
+	const struct value *a = x, *b = y;
+
+	if (a->bench_id != b->bench_id)
+		return a->bench_id < b->bench_id ? -1 : 1;
+	if (a->unit != b->unit)
+		return a->unit < b->unit ? -1 : 1;
+	return (a->v > b->v) - (a->v < b->v);
+}
+
+/* Group g's points: the samples of all ok runs of its commit on its branch. */
+static int recompute(mg_store *st, struct apply *a, const struct group *g,
+                     mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t i, j;
+	int rc, error;
+
+	a->nvals = 0;
+	error = pooled_stmt(st, &stmt, err);
+	if (error < 0)
+		return error;
+	sqlite3_bind_int64(stmt, 1, g->commit_id);
+	sqlite3_bind_text(stmt, 2, a->branches.keys[g->branch],
+	                  (int)a->branches.lens[g->branch], SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, 0); /* no run has id 0 */
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		int64_t bench_id = sqlite3_column_int64(stmt, 0);
+		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
+		mg_sampleset_item *items = NULL;
+		size_t nitems = 1, k;
+		uint32_t u = 0;
+
+		rc = intern(&a->units, unit,
+		            (size_t)sqlite3_column_bytes(stmt, 1), &u, err);
+		if (rc == 0 && sqlite3_column_type(stmt, 3) != SQLITE_NULL)
+			rc = mg_store__read_set(stmt, 3, bench_id, unit, &items,
+			                        &nitems, err);
+		for (k = 0; rc == 0 && k < nitems; k++) {
+			struct value *v = grow(a->vals, a->nvals, &a->valscap,
+			                       sizeof(*v));
+
+			if (v == NULL) {
+				rc = mg_err_set(err, MG_ENOMEM,
+				                "out of memory");
+				break;
+			}
+			a->vals = v;
+			a->vals[a->nvals].bench_id = bench_id;
+			a->vals[a->nvals].unit = u;
+			a->vals[a->nvals].v =
+			        items ? items[k].value
+			              : sqlite3_column_double(stmt, 2);
+			a->nvals++;
+		}
+		free(items);
+		if (rc < 0)
+			break;
+	}
+	sqlite3_reset(stmt);
+	if (rc < 0)
+		return rc;
+	qsort(a->vals, a->nvals, sizeof(*a->vals), cmp_value);
+	for (i = 0; i < a->nvals; i = j) {
+		const struct value *v = &a->vals[i];
+		struct point pt;
+		size_t n;
+
+		for (j = i;
+		     j < a->nvals && a->vals[j].bench_id == v->bench_id &&
+		     a->vals[j].unit == v->unit;
+		     j++)
+			;
+		n = j - i;
+		/* v[0..n) sorted by value */
+		memset(&pt, 0, sizeof(pt));
+		pt.bench_id = v->bench_id;
+		pt.unit = v->unit;
+		pt.branch = g->branch;
+		pt.commit_time = g->commit_time;
+		pt.commit_id = g->commit_id;
+		pt.n = (int64_t)n;
+		pt.median =
+		        n % 2 ? v[n / 2].v : (v[n / 2 - 1].v + v[n / 2].v) / 2;
+		pt.min = v[0].v;
+		pt.max = v[n - 1].v;
+		error = add_point(a, &pt, err);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* history_points' key order: benchmark, unit, branch, time, commit. */
+static int cmp_point(const void *x, const void *y, void *arg)
+{
+	const struct point *p = x, *q = y;
+	const struct apply *a = arg;
+	int c;
+
+	if (p->bench_id != q->bench_id)
+		return p->bench_id < q->bench_id ? -1 : 1;
+	if (p->unit != q->unit &&
+	    (c = strcmp(a->units.keys[p->unit], a->units.keys[q->unit])) != 0)
+		return c;
+	if (p->branch != q->branch &&
+	    (c = strcmp(a->branches.keys[p->branch],
+	                a->branches.keys[q->branch])) != 0)
+		return c;
+	if (p->commit_time != q->commit_time)
+		return p->commit_time < q->commit_time ? -1 : 1;
+	return (p->commit_id > q->commit_id) - (p->commit_id < q->commit_id);
+}
+
+static int write_points(mg_store *st, struct apply *a, mg_err *err)
+{
+	sqlite3_stmt *put = NULL;
+	size_t i;
+	int error;
+
+	qsort_r(a->pts, a->npts, sizeof(*a->pts), cmp_point, a);
+	error = point_stmt(st, &put, err);
+	for (i = 0; i < a->npts && error == 0; i++) {
+		const struct point *pt = &a->pts[i];
+
+		sqlite3_reset(put);
+		sqlite3_bind_int64(put, 1, pt->bench_id);
+		sqlite3_bind_text(put, 2, a->units.keys[pt->unit],
+		                  (int)a->units.lens[pt->unit], SQLITE_STATIC);
+		sqlite3_bind_text(put, 3, a->branches.keys[pt->branch],
+		                  (int)a->branches.lens[pt->branch],
+		                  SQLITE_STATIC);
+		sqlite3_bind_int64(put, 4, pt->commit_time);
+		sqlite3_bind_int64(put, 5, pt->commit_id);
+		sqlite3_bind_int64(put, 6, pt->n);
+		sqlite3_bind_double(put, 7, pt->median);
+		sqlite3_bind_double(put, 8, pt->min);
+		sqlite3_bind_double(put, 9, pt->max);
+		error = mg_store__exec_stmt(st, put, err);
+	}
+	if (put)
+		sqlite3_reset(put);
+	return error;
+}
+
+/*
+ * Read up to max_runs pending rows, lowest run id first, into a's points
+ * (or groups to recompute); *last the highest run id read.
+ */
+static int read_pending(mg_store *st, struct apply *a, size_t max_runs,
+                        size_t *nruns, int64_t *last, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	error = mg_store__cached(
+	        st, MG_STORE__C_PENDING_READ,
+	        "SELECT p.run_id, p.points, r.commit_id, c.commit_time, "
+	        "r.branch, (SELECT count(*) FROM runs o WHERE o.commit_id = "
+	        "r.commit_id AND o.status = 'ok' AND o.branch = r.branch) "
+	        "FROM history_pending p JOIN runs r ON r.id = p.run_id JOIN "
+	        "commits c ON c.id = r.commit_id ORDER BY p.run_id LIMIT ?1",
+	        &stmt, err);
+	if (error < 0)
+		return error;
+	/* LIMIT -1: no limit */
+	sqlite3_bind_int64(stmt, 1,
+	                   max_runs > INT64_MAX ? -1 : (int64_t)max_runs);
+	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
+		struct point at;
+		struct group *g;
+		size_t k;
+
+		memset(&at, 0, sizeof(at));
+		*last = sqlite3_column_int64(stmt, 0);
+		(*nruns)++;
+		at.commit_id = sqlite3_column_int64(stmt, 2);
+		at.commit_time = sqlite3_column_int64(stmt, 3);
+		rc = intern(&a->branches,
+		            (const char *)sqlite3_column_text(stmt, 4),
+		            (size_t)sqlite3_column_bytes(stmt, 4), &at.branch,
+		            err);
+		if (rc < 0)
+			break;
+		if (sqlite3_column_int64(stmt, 5) <= 1) {
+			rc = decode_points(
+			        a, *last, sqlite3_column_blob(stmt, 1),
+			        (size_t)sqlite3_column_bytes(stmt, 1), &at,
+			        err);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		/* pooled with the commit's other runs: once per commit */
+		for (k = 0; k < a->ngroups; k++)
+			if (a->groups[k].commit_id == at.commit_id &&
+			    a->groups[k].branch == at.branch)
+				break;
+		if (k < a->ngroups)
+			continue;
+		g = grow(a->groups, a->ngroups, &a->groupscap, sizeof(*g));
+		if (g == NULL) {
+			rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+			break;
+		}
+		a->groups = g;
+		a->groups[a->ngroups].commit_id = at.commit_id;
+		a->groups[a->ngroups].commit_time = at.commit_time;
+		a->groups[a->ngroups].branch = at.branch;
+		a->ngroups++;
+	}
+	sqlite3_reset(stmt);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Inside the caller's transaction: write the points of up to max_runs
+ * pending rows, lowest run id first, and delete the rows.
+ */
+static int apply_pending(mg_store *st, size_t max_runs, size_t *applied,
+                         int64_t *last_id, mg_err *err)
+{
+	sqlite3_stmt *del = NULL;
+	struct apply a;
+	int64_t last = 0;
+	size_t i, nruns = 0;
+	int error;
+
+	memset(&a, 0, sizeof(a));
+	error = read_pending(st, &a, max_runs, &nruns, &last, err);
+	for (i = 0; error == 0 && i < a.ngroups; i++)
+		error = recompute(st, &a, &a.groups[i], err);
+	if (error == 0)
+		error = write_points(st, &a, err);
+	if (error == 0 && nruns > 0)
+		error = mg_store__cached(st, MG_STORE__C_PENDING_DONE,
+		                         "DELETE FROM history_pending WHERE "
+		                         "run_id <= ?1",
+		                         &del, err);
+	if (error == 0 && nruns > 0) {
+		sqlite3_bind_int64(del, 1, last);
+		error = mg_store__exec_stmt(st, del, err);
+		sqlite3_reset(del);
+	}
+	*applied = error == 0 ? nruns : 0;
+	*last_id = error == 0 ? last : 0;
+	mg_intern_release(&a.units);
+	mg_intern_release(&a.branches);
+	free(a.pts);
+	free(a.groups);
+	free(a.vals);
+	return error;
+}
+
+int mg_store_history_apply(mg_store *st, size_t max_runs, size_t *applied,
+                           int64_t *last_id, mg_err *err)
+{
+	int64_t last = 0;
+	int error;
+
+	*applied = 0;
+	if (last_id)
+		*last_id = 0;
+	/* nothing pending: no need to wait for the write lock */
+	error = mg_store_history_pending(st, NULL, &last, err);
+	if (error == 0 && last > 0) {
+		/* as for ingest: every row written references rows that exist */
+		mg_store__ingest_fk(st, false);
+		error = mg_store_begin(st, err);
+		if (error == 0)
+			error = apply_pending(st, max_runs, applied, &last,
+			                      err);
+		if (error == 0 && *applied > 0)
+			error = mg_store_commit(st, err);
+		else if (st->in_tx)
+			mg_store_rollback(st);
+		mg_store__ingest_fk(st, true);
+	}
+	if (error < 0) {
+		*applied = 0;
+		last = 0;
+		mg_err_prefix(err, "history points");
+	}
+	if (last_id)
+		*last_id = last;
+	return error;
+}
+
+int mg_store_history_pending(mg_store *st, int64_t *n, int64_t *max_run_id,
+                             mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	/* max(run_id) alone is one step down the table's b-tree */
+	error = mg_store__prepare(st, &stmt,
+	                          n ? "SELECT count(*), coalesce(max(run_id), "
+	                              "0) FROM history_pending"
+	                            : "SELECT 0, coalesce(max(run_id), 0) "
+	                              "FROM history_pending",
+	                          err);
+	if (error < 0)
+		return error;
+	rc = mg_store__step(st, stmt, err);
+	if (rc == SQLITE_ROW && n)
+		*n = sqlite3_column_int64(stmt, 0);
+	if (rc == SQLITE_ROW && max_run_id)
+		*max_run_id = sqlite3_column_int64(stmt, 1);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : rc;
+}

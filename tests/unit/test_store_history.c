@@ -1,0 +1,501 @@
+/*
+ * test_store_history.c - history points (lib/store_history.c), written in
+ * the run's transaction or later (deferred, as the server's writer does),
+ * must be those computed here from the stored samples, whatever the
+ * apply's chunk size and however runs of one commit fall into chunks;
+ * no pending row may survive a rollback or get lost in one.
+ */
+#include <sqlite3.h>
+
+#include "mgtest.h"
+#include "store.h"
+
+#define NRUNS 48
+
+/* the runs' data; the apply schedule draws from its own */
+static uint64_t rng = 88172645463325252ULL, sched = 1;
+
+static uint64_t step(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint64_t next(void)
+{
+	return step(&rng);
+}
+
+/*
+ * Run k of the sequence: commit k / 3 (some commits get two or three
+ * runs), on main or on a feature branch, one in seven failed, up to four
+ * benchmarks with one to three units and 1 to 7 repetitions each.
+ */
+static void make_run(mg_run *run, int k)
+{
+	static const char *const units[] = {"B/op", "allocs/op", "ns/op"};
+	int commit = k / 3 - (k % 3 == 2 && k % 4 == 0);
+	size_t b;
+	int i, j, u, nb;
+
+	mg_run_init(run);
+	assert_int_equal(mg_run_set_str(&run->project, "acme/hist"), 0);
+	snprintf(run->commit.sha, sizeof(run->commit.sha), "%040x", commit + 1);
+	run->commit.commit_time = 1000 + (commit % 5) * 10;
+	assert_int_equal(
+	        mg_run_set_str(&run->branch, k % 5 == 4 ? "feature" : "main"),
+	        0);
+	assert_int_equal(mg_run_set_str(&run->env.os, "linux"), 0);
+	assert_int_equal(mg_run_set_str(&run->bench_cmd, "go test -bench ."),
+	                 0);
+	if (k % 7 == 6) {
+		run->status = MG_RUN_FAILED;
+		assert_int_equal(mg_run_set_str(&run->log_tail, "FAIL"), 0);
+	}
+	nb = 1 + (int)(next() % 4);
+	for (i = 0; i < nb; i++) {
+		char name[32];
+		int nu = 1 + (int)(next() % 3);
+
+		snprintf(name, sizeof(name), "Benchmark%c",
+		         (char)('A' + (i + k) % 5));
+		assert_int_equal(mg_run_add_bench(run, &b, name,
+		                                  "example.com/h", 0, NULL, 0),
+		                 0);
+		for (u = 0; u < nu; u++) {
+			int n = 1 + (int)(next() % 7);
+
+			for (j = 0; j < n; j++)
+				assert_int_equal(
+				        mg_run_add_sample(
+				                run, b, units[(u + k) % 3],
+				                (double)(next() % 1000) / 8.0,
+				                100, j),
+				        0);
+		}
+	}
+}
+
+/* Run k of the sequence made and stored on st; its id. */
+static int64_t store_run(mg_store *st, int k)
+{
+	mg_err err = MG_ERR_INIT;
+	int64_t id = 0;
+	mg_run run;
+
+	make_run(&run, k);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	return id;
+}
+
+/* A point: the key columns of history_points, then n, median, min, max. */
+struct pt {
+	int64_t bench, commit;
+	char unit[16], branch[16];
+	int64_t n;
+	double median, min, max;
+};
+
+static int pt_key_differs(const struct pt *p, sqlite3_stmt *st)
+{
+	return p->bench != sqlite3_column_int64(st, 0) ||
+	       strcmp(p->unit, (const char *)sqlite3_column_text(st, 1)) ||
+	       strcmp(p->branch, (const char *)sqlite3_column_text(st, 2)) ||
+	       p->commit != sqlite3_column_int64(st, 3);
+}
+
+/*
+ * Every point of db, and nothing else, is the n, median, min and max of
+ * the samples of the ok runs of its commit on its branch, computed here
+ * from the `samples` view, compared bit for bit; each carries its
+ * commit's time. Returns the number of points.
+ */
+static size_t check_points(const char *db)
+{
+	struct pt *want = NULL, cur;
+	size_t nwant = 0, cap = 0, i;
+	double *v = NULL;
+	size_t nv = 0, vcap = 0;
+	sqlite3 *conn;
+	sqlite3_stmt *st;
+	int rc;
+
+	assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_prepare_v2(conn,
+	                           "SELECT s.benchmark_id, s.unit, r.branch, "
+	                           "r.commit_id, s.value FROM samples s JOIN "
+	                           "runs r ON r.id = s.run_id WHERE r.status "
+	                           "= 'ok' ORDER BY 1, 2, 3, 4, 5",
+	                           -1, &st, NULL),
+	        SQLITE_OK);
+	memset(&cur, 0, sizeof(cur));
+	do {
+		rc = sqlite3_step(st);
+		if (nv > 0 && (rc != SQLITE_ROW || pt_key_differs(&cur, st))) {
+			cur.n = (int64_t)nv;
+			cur.median = nv % 2 ? v[nv / 2]
+			                    : (v[nv / 2 - 1] + v[nv / 2]) / 2;
+			cur.min = v[0];
+			cur.max = v[nv - 1];
+			if (nwant == cap) {
+				cap = cap ? 2 * cap : 64;
+				want = realloc(want, cap * sizeof(*want));
+				assert_non_null(want);
+			}
+			want[nwant++] = cur;
+			nv = 0;
+		}
+		if (rc != SQLITE_ROW)
+			break;
+		cur.bench = sqlite3_column_int64(st, 0);
+		snprintf(cur.unit, sizeof(cur.unit), "%s",
+		         (const char *)sqlite3_column_text(st, 1));
+		snprintf(cur.branch, sizeof(cur.branch), "%s",
+		         (const char *)sqlite3_column_text(st, 2));
+		cur.commit = sqlite3_column_int64(st, 3);
+		if (nv == vcap) {
+			vcap = vcap ? 2 * vcap : 64;
+			v = realloc(v, vcap * sizeof(*v));
+			assert_non_null(v);
+		}
+		v[nv++] = sqlite3_column_double(st, 4);
+	} while (1);
+	assert_int_equal(rc, SQLITE_DONE);
+	sqlite3_finalize(st);
+
+	assert_int_equal(
+	        sqlite3_prepare_v2(conn,
+	                           "SELECT benchmark_id, unit, branch, "
+	                           "commit_id, n, median, min, max FROM "
+	                           "history_points ORDER BY 1, 2, 3, 4",
+	                           -1, &st, NULL),
+	        SQLITE_OK);
+	for (i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+		assert_true(i < nwant);
+		assert_int_equal(pt_key_differs(&want[i], st), 0);
+		assert_int_equal(sqlite3_column_int64(st, 4), want[i].n);
+		assert_true(sqlite3_column_double(st, 5) == want[i].median);
+		assert_true(sqlite3_column_double(st, 6) == want[i].min);
+		assert_true(sqlite3_column_double(st, 7) == want[i].max);
+	}
+	assert_int_equal(i, nwant);
+	sqlite3_finalize(st);
+	sqlite3_close(conn);
+	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM history_points "
+	                                 "h JOIN commits c ON c.id = "
+	                                 "h.commit_id WHERE h.commit_time <> "
+	                                 "c.commit_time"),
+	                 0);
+	free(want);
+	free(v);
+	return nwant;
+}
+
+static int64_t pending(mg_store *st)
+{
+	mg_err err = MG_ERR_INIT;
+	int64_t n = -1;
+
+	assert_int_equal(mg_store_history_pending(st, &n, NULL, &err), 0);
+	return n;
+}
+
+static void apply_all(mg_store *st)
+{
+	mg_err err = MG_ERR_INIT;
+	size_t applied;
+
+	do
+		assert_int_equal(
+		        mg_store_history_apply(st, 5, &applied, NULL, &err), 0);
+	while (applied == 5);
+	assert_int_equal(pending(st), 0);
+}
+
+/* The sequence stored with points written in each run's transaction. */
+static size_t immediate(const char *dir)
+{
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	char *db = mgt_path(dir, "now.db");
+	size_t points;
+	int k;
+
+	rng = 88172645463325252ULL;
+	assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+	for (k = 0; k < NRUNS; k++)
+		(void)store_run(st, k);
+	assert_int_equal(pending(st), 0);
+	mg_store_close(st);
+	points = check_points(db);
+	free(db);
+	return points;
+}
+
+/*
+ * Written in each run's transaction, and deferred: applied after every
+ * run for the first third (each later run of a commit then pools with
+ * points already written), then in chunks of 1 to 7 at random moments,
+ * two or three runs of a commit often pending together. Both give the
+ * points of the samples, and the same number of them.
+ */
+static void test_points_of_the_samples(void **state)
+{
+	mgt_store_fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	size_t want = immediate(f->dir);
+	char *db = mgt_path(f->dir, "later.db");
+	int64_t id, ok_runs = 0;
+	size_t applied;
+	int k;
+
+	assert_true(want > 100);
+	rng = 88172645463325252ULL;
+	assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+	mg_store_defer_history(st, true);
+	for (k = 0; k < NRUNS; k++) {
+		mg_run run;
+
+		make_run(&run, k);
+		ok_runs += run.status == MG_RUN_OK;
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		mg_run_release(&run);
+		if (k < NRUNS / 3) {
+			assert_int_equal(pending(st), 1 - (k % 7 == 6));
+			apply_all(st);
+		} else if (step(&sched) % 3 == 0) {
+			size_t max = 1 + (size_t)(step(&sched) % 7);
+			int64_t before = pending(st);
+
+			assert_int_equal(mg_store_history_apply(
+			                         st, max, &applied, NULL, &err),
+			                 0);
+			assert_int_equal(applied, (size_t)before < max
+			                                  ? (size_t)before
+			                                  : max);
+			assert_int_equal(pending(st),
+			                 before - (int64_t)applied);
+		}
+	}
+	assert_true(pending(st) > 0);
+	apply_all(st);
+	/* nothing left: a further apply writes nothing */
+	assert_int_equal(mg_store_history_apply(st, 5, &applied, NULL, &err),
+	                 0);
+	assert_int_equal(applied, 0);
+	mg_store_close(st);
+	assert_int_equal(check_points(db), want);
+	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM runs WHERE "
+	                                 "status = 'ok'"),
+	                 ok_runs);
+	free(db);
+}
+
+/*
+ * Runs 0, 3 and 9 (ok, two commits) as one deferred batch on st, its
+ * fail_at-th statement failing (0: none); how many got in.
+ */
+static int store_three(mg_store *st, int fail_at)
+{
+	static const int ks[3] = {0, 3, 9};
+	mg_store_batch_item it[3];
+	mg_run runs[3];
+	int i, ok = 0;
+
+	mg_store_defer_history(st, true);
+	memset(it, 0, sizeof(it));
+	rng = 42;
+	for (i = 0; i < 3; i++) {
+		make_run(&runs[i], ks[i]);
+		it[i].run = &runs[i];
+	}
+	mg_store_fail_after(st, fail_at);
+	(void)mg_store_add_runs(st, it, 3);
+	mg_store_fail_after(st, 0);
+	for (i = 0; i < 3; i++) {
+		ok += it[i].error == 0;
+		mg_run_release(&runs[i]);
+	}
+	return ok;
+}
+
+/*
+ * Every statement of a batch of three runs failing in turn, then every
+ * statement of the apply: a pending row exists exactly for each stored ok
+ * run, and an apply that fails writes no point and keeps every row.
+ */
+static void test_rollbacks(void **state)
+{
+	mgt_store_fixture *f = *state;
+	int n, failures = 0;
+
+	for (n = 1;; n++) {
+		mg_err err = MG_ERR_INIT;
+		mg_store *st = NULL;
+		char *db, name[32];
+		int ok;
+
+		snprintf(name, sizeof(name), "batch-%d.db", n);
+		db = mgt_path(f->dir, name);
+		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+		ok = store_three(st, n);
+		failures += 3 - ok;
+		assert_int_equal(pending(st), ok);
+		assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM "
+		                                 "history_pending p WHERE NOT "
+		                                 "EXISTS (SELECT 1 FROM runs r "
+		                                 "WHERE r.id = p.run_id AND "
+		                                 "r.status = 'ok')"),
+		                 0);
+		mg_store_close(st);
+		free(db);
+		if (ok == 3)
+			break;
+	}
+	assert_true(failures > 10);
+
+	/* three runs pending; each failed apply must leave them so */
+	{
+		mg_err err = MG_ERR_INIT;
+		mg_store *st = NULL;
+
+		assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+		assert_int_equal(store_three(st, 0), 3);
+		for (n = 1;; n++) {
+			size_t applied = 99;
+			int error;
+
+			mg_store_fail_after(st, n);
+			error = mg_store_history_apply(st, 10, &applied, NULL,
+			                               &err);
+			mg_store_fail_after(st, 0);
+			if (error == 0)
+				break;
+			assert_int_equal(applied, 0);
+			assert_non_null(strstr(err.msg, "history points"));
+			assert_int_equal(pending(st), 3);
+			assert_int_equal(mgt_sql_int(f->db,
+			                             "SELECT count(*) "
+			                             "FROM history_points"),
+			                 0);
+		}
+		assert_int_equal(pending(st), 0);
+		assert_true(mgt_sql_int(f->db, "SELECT count(*) FROM "
+		                               "history_points") > 0);
+		mg_store_close(st);
+	}
+	assert_true(n > 3);
+}
+
+/* A damaged pending row is an error naming the run; nothing is written. */
+static void test_damaged_row(void **state)
+{
+	mgt_store_fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	char msg[64];
+	size_t applied = 7;
+	int64_t id;
+	mg_run run;
+
+	rng = 7;
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_store_defer_history(st, true);
+	make_run(&run, 0);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	/* cut inside the first record's unit */
+	mgt_sql_exec(f->db, "UPDATE history_pending SET points = "
+	                    "substr(points, 1, 40)");
+	assert_int_equal(mg_store_history_apply(st, 10, &applied, NULL, &err),
+	                 MG_EDB);
+	assert_int_equal(applied, 0);
+	snprintf(msg, sizeof(msg), "history_pending of run %lld: damaged",
+	         (long long)id);
+	assert_non_null(strstr(err.msg, msg));
+	assert_int_equal(pending(st), 1);
+	assert_int_equal(
+	        mgt_sql_int(f->db, "SELECT count(*) FROM history_points"), 0);
+	mg_store_close(st);
+}
+
+/*
+ * `memgate history` on a database whose server stopped with points
+ * pending writes them first: it shows the point of every run.
+ */
+static void test_cli_catches_up(void **state)
+{
+	mgt_store_fixture *f = *state;
+	mg_buf out = MG_BUF_INIT(MG_BUF_NOLIMIT),
+	       errout = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	int k, lines = 0;
+	char *p;
+
+	rng = 11;
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_store_defer_history(st, true);
+	/* runs 0, 3, 6, 9 have BenchmarkA: four commits, one failed */
+	for (k = 0; k < 12; k += 3)
+		(void)store_run(st, k);
+	assert_int_equal(pending(st), 3);
+	mg_store_close(st);
+	{
+		char *argv[] = {(char *)mgt_memgate_bin(),
+		                "history",
+		                "--db",
+		                f->db,
+		                "--project",
+		                "acme/hist",
+		                "--bench",
+		                "BenchmarkA",
+		                "--unit",
+		                "B/op",
+		                "--format",
+		                "csv",
+		                NULL};
+
+		assert_int_equal(mgt_run(f->dir, argv, &out, &errout), 0);
+	}
+	for (p = out.ptr; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	/* a header and the ok runs on main with B/op on BenchmarkA */
+	assert_int_equal(lines - 1,
+	                 mgt_sql_int(f->db, "SELECT count(*) FROM "
+	                                    "history_points h JOIN "
+	                                    "benchmarks b ON b.id = "
+	                                    "h.benchmark_id WHERE b.name = "
+	                                    "'BenchmarkA' AND h.unit = 'B/op' "
+	                                    "AND h.branch = 'main'"));
+	assert_true(lines - 1 >= 1);
+	assert_int_equal(
+	        mgt_sql_int(f->db, "SELECT count(*) FROM history_pending"), 0);
+	mg_buf_release(&out);
+	mg_buf_release(&errout);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_points_of_the_samples,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_rollbacks, mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_cli_catches_up,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_damaged_row, mgt_store_setup, mgt_store_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
