@@ -344,7 +344,8 @@ static int catch_up(mg_store *st, mg_err *err)
 	int error;
 
 	do
-		error = mg_store_history_apply(st, 256, &applied, NULL, err);
+		error = mg_store_history_apply(st, -1, 256, &applied, NULL,
+		                               err);
 	while (error == 0 && applied == 256);
 	return error;
 }

@@ -201,13 +201,22 @@ int mg_store_history_of(mg_store *st, int64_t bench_id, const char *unit,
 void mg_store_defer_history(mg_store *st, bool on);
 
 /*
- * Write the points of up to max_runs pending runs (lowest ids first) in
- * one transaction; *applied gets how many, *last_id (may be NULL) the
- * highest of their run ids (0 if none). Fewer than max_runs: none was
- * left at that moment. 0, MG_EDB (a damaged row is named), MG_ENOMEM.
+ * Write pending points in one transaction, lowest run id first; *applied
+ * gets how many runs were read (fewer than max_runs: none was left), and
+ * *done_upto (may be NULL) an id up to which every run has all its points
+ * written (0 if this call cannot tell).
+ *  - slice -1: every point of up to max_runs runs; their rows go.
+ *  - slice 0 .. MG_STORE_HISTORY_SLICES - 1: only the points of
+ *    benchmarks whose id is slice modulo MG_STORE_HISTORY_SLICES, of up
+ *    to max_runs runs this connection has not written that slice of yet.
+ *    A row goes once every slice of it was written. Each call rewrites
+ *    an eighth of the series' leaves, so a writer that takes the slices
+ *    in turn holds the lock an eighth as long each time.
+ * 0, MG_EDB (a damaged row is named), MG_ENOMEM.
  */
-int mg_store_history_apply(mg_store *st, size_t max_runs, size_t *applied,
-                           int64_t *last_id, mg_err *err);
+#define MG_STORE_HISTORY_SLICES 8
+int mg_store_history_apply(mg_store *st, int slice, size_t max_runs,
+                           size_t *applied, int64_t *done_upto, mg_err *err);
 
 /*
  * How many runs' points are pending (*n) and the highest of their run
@@ -413,11 +422,12 @@ int mg_store_run_profile(mg_store *st, int64_t id, const char *kind,
 
 /* Figures for GET /metrics. */
 typedef struct mg_store_stats {
-	int64_t projects;       /* rows in projects */
-	int64_t runs;           /* rows in runs */
-	int64_t outbox_pending; /* notifications not yet delivered */
-	int64_t db_bytes;       /* page_count x page_size */
-	int64_t wal_bytes;      /* size of the -wal file, 0 if none */
+	int64_t projects;        /* rows in projects */
+	int64_t runs;            /* rows in runs */
+	int64_t outbox_pending;  /* notifications not yet delivered */
+	int64_t history_pending; /* runs whose history points wait */
+	int64_t db_bytes;        /* page_count x page_size */
+	int64_t wal_bytes;       /* size of the -wal file, 0 if none */
 } mg_store_stats;
 
 int mg_store_stats_get(mg_store *st, mg_store_stats *out, mg_err *err);

@@ -112,15 +112,16 @@ static int defer_points(mg_store *st, const mg_store_sets *sets, int64_t run_id,
 	return error;
 }
 
-static int apply_pending(mg_store *st, size_t max_runs, size_t *applied,
-                         int64_t *last_id, mg_err *err);
+static int apply_pending(mg_store *st, int slice, size_t max_runs,
+                         size_t *applied, int64_t *done, int64_t *mark,
+                         mg_err *err);
 
 int mg_store__history_put(mg_store *st, const mg_store_sets *sets,
                           int64_t run_id, mg_err *err)
 {
 	const mg_run *run = sets->run;
 	size_t applied;
-	int64_t last;
+	int64_t done, mark;
 	int error;
 
 	if (run->status != MG_RUN_OK || run->branch == NULL || sets->n == 0)
@@ -128,11 +129,19 @@ int mg_store__history_put(mg_store *st, const mg_store_sets *sets,
 	error = defer_points(st, sets, run_id, err);
 	/* at once: this run's row, and any a server left */
 	if (error == 0 && !st->defer_history)
-		error = apply_pending(st, SIZE_MAX, &applied, &last, err);
+		error = apply_pending(st, -1, SIZE_MAX, &applied, &done, &mark,
+		                      err);
 	return error;
 }
 
 /* ---- applying them ------------------------------------------------------- */
+
+/* Whether benchmark bench_id's points belong to slice (-1: all do). */
+static bool in_slice(int64_t bench_id, int slice)
+{
+	return slice < 0 ||
+	       (uint64_t)bench_id % MG_STORE_HISTORY_SLICES == (uint64_t)slice;
+}
 
 /* A point to write; unit and branch are numbers in struct apply's sets. */
 struct point {
@@ -209,7 +218,7 @@ static int add_point(struct apply *a, const struct point *pt, mg_err *err)
 /* The points of a pending row's blob, at the commit and branch of `at`. */
 static int decode_points(struct apply *a, int64_t run_id,
                          const unsigned char *b, size_t len,
-                         const struct point *at, mg_err *err)
+                         const struct point *at, int slice, mg_err *err)
 {
 	mg_histblob_point hp;
 	size_t off = 0;
@@ -218,6 +227,8 @@ static int decode_points(struct apply *a, int64_t run_id,
 	while ((rc = mg_histblob_next(b, len, &off, &hp, err)) == 1) {
 		struct point pt = *at;
 
+		if (!in_slice(hp.bench_id, slice))
+			continue;
 		pt.bench_id = hp.bench_id;
 		pt.n = hp.n;
 		pt.median = hp.median;
@@ -252,7 +263,7 @@ static int cmp_value(const void *x, const void *y)
 
 /* Group g's points: the samples of all ok runs of its commit on its branch. */
 static int recompute(mg_store *st, struct apply *a, const struct group *g,
-                     mg_err *err)
+                     int slice, mg_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	size_t i, j;
@@ -265,7 +276,6 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 	sqlite3_bind_int64(stmt, 1, g->commit_id);
 	sqlite3_bind_text(stmt, 2, a->branches.keys[g->branch],
 	                  (int)a->branches.lens[g->branch], SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, 0); /* no run has id 0 */
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
 		int64_t bench_id = sqlite3_column_int64(stmt, 0);
 		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
@@ -273,6 +283,8 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 		size_t nitems = 1, k;
 		uint32_t u = 0;
 
+		if (!in_slice(bench_id, slice))
+			continue;
 		rc = intern(&a->units, unit,
 		            (size_t)sqlite3_column_bytes(stmt, 1), &u, err);
 		if (rc == 0 && sqlite3_column_type(stmt, 3) != SQLITE_NULL)
@@ -302,7 +314,8 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 	sqlite3_reset(stmt);
 	if (rc < 0)
 		return rc;
-	qsort(a->vals, a->nvals, sizeof(*a->vals), cmp_value);
+	if (a->nvals > 1)
+		qsort(a->vals, a->nvals, sizeof(*a->vals), cmp_value);
 	for (i = 0; i < a->nvals; i = j) {
 		const struct value *v = &a->vals[i];
 		struct point pt;
@@ -360,7 +373,8 @@ static int write_points(mg_store *st, struct apply *a, mg_err *err)
 	size_t i;
 	int error;
 
-	qsort_r(a->pts, a->npts, sizeof(*a->pts), cmp_point, a);
+	if (a->npts > 1)
+		qsort_r(a->pts, a->npts, sizeof(*a->pts), cmp_point, a);
 	error = point_stmt(st, &put, err);
 	for (i = 0; i < a->npts && error == 0; i++) {
 		const struct point *pt = &a->pts[i];
@@ -389,8 +403,9 @@ static int write_points(mg_store *st, struct apply *a, mg_err *err)
  * Read up to max_runs pending rows, lowest run id first, into a's points
  * (or groups to recompute); *last the highest run id read.
  */
-static int read_pending(mg_store *st, struct apply *a, size_t max_runs,
-                        size_t *nruns, int64_t *last, mg_err *err)
+static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
+                        size_t max_runs, size_t *nruns, int64_t *last,
+                        mg_err *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc, error;
@@ -401,13 +416,15 @@ static int read_pending(mg_store *st, struct apply *a, size_t max_runs,
 	        "r.branch, (SELECT count(*) FROM runs o WHERE o.commit_id = "
 	        "r.commit_id AND o.status = 'ok' AND o.branch = r.branch) "
 	        "FROM history_pending p JOIN runs r ON r.id = p.run_id JOIN "
-	        "commits c ON c.id = r.commit_id ORDER BY p.run_id LIMIT ?1",
+	        "commits c ON c.id = r.commit_id WHERE p.run_id > ?2 ORDER BY "
+	        "p.run_id LIMIT ?1",
 	        &stmt, err);
 	if (error < 0)
 		return error;
 	/* LIMIT -1: no limit */
 	sqlite3_bind_int64(stmt, 1,
 	                   max_runs > INT64_MAX ? -1 : (int64_t)max_runs);
+	sqlite3_bind_int64(stmt, 2, after);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
 		struct point at;
 		struct group *g;
@@ -428,7 +445,7 @@ static int read_pending(mg_store *st, struct apply *a, size_t max_runs,
 			rc = decode_points(
 			        a, *last, sqlite3_column_blob(stmt, 1),
 			        (size_t)sqlite3_column_bytes(stmt, 1), &at,
-			        err);
+			        slice, err);
 			if (rc < 0)
 				break;
 			continue;
@@ -456,36 +473,49 @@ static int read_pending(mg_store *st, struct apply *a, size_t max_runs,
 }
 
 /*
- * Inside the caller's transaction: write the points of up to max_runs
- * pending rows, lowest run id first, and delete the rows.
+ * Inside the caller's transaction: write the points of slice (-1: all)
+ * of up to max_runs pending rows, lowest run id first, and delete the
+ * rows whose every slice is written. *done: the highest run id deleted
+ * (0: none); *mark: what st->hist_marks[slice] becomes once the caller
+ * commits.
  */
-static int apply_pending(mg_store *st, size_t max_runs, size_t *applied,
-                         int64_t *last_id, mg_err *err)
+static int apply_pending(mg_store *st, int slice, size_t max_runs,
+                         size_t *applied, int64_t *done, int64_t *mark,
+                         mg_err *err)
 {
 	sqlite3_stmt *del = NULL;
 	struct apply a;
-	int64_t last = 0;
+	int64_t last = 0, upto;
 	size_t i, nruns = 0;
-	int error;
+	int error, s;
 
 	memset(&a, 0, sizeof(a));
-	error = read_pending(st, &a, max_runs, &nruns, &last, err);
+	*mark = slice < 0 ? 0 : st->hist_marks[slice];
+	error = read_pending(st, &a, slice, *mark, max_runs, &nruns, &last,
+	                     err);
 	for (i = 0; error == 0 && i < a.ngroups; i++)
-		error = recompute(st, &a, &a.groups[i], err);
+		error = recompute(st, &a, &a.groups[i], slice, err);
 	if (error == 0)
 		error = write_points(st, &a, err);
-	if (error == 0 && nruns > 0)
+	if (nruns > 0)
+		*mark = last;
+	/* the rows written in full: all of this call's, or all slices' */
+	upto = slice < 0 ? last : *mark;
+	for (s = 0; slice >= 0 && s < MG_STORE_HISTORY_SLICES; s++)
+		if (s != slice && st->hist_marks[s] < upto)
+			upto = st->hist_marks[s];
+	if (error == 0 && upto > 0)
 		error = mg_store__cached(st, MG_STORE__C_PENDING_DONE,
 		                         "DELETE FROM history_pending WHERE "
 		                         "run_id <= ?1",
 		                         &del, err);
-	if (error == 0 && nruns > 0) {
-		sqlite3_bind_int64(del, 1, last);
+	if (error == 0 && upto > 0) {
+		sqlite3_bind_int64(del, 1, upto);
 		error = mg_store__exec_stmt(st, del, err);
 		sqlite3_reset(del);
 	}
 	*applied = error == 0 ? nruns : 0;
-	*last_id = error == 0 ? last : 0;
+	*done = error == 0 ? upto : 0;
 	mg_intern_release(&a.units);
 	mg_intern_release(&a.branches);
 	free(a.pts);
@@ -494,25 +524,27 @@ static int apply_pending(mg_store *st, size_t max_runs, size_t *applied,
 	return error;
 }
 
-int mg_store_history_apply(mg_store *st, size_t max_runs, size_t *applied,
-                           int64_t *last_id, mg_err *err)
+int mg_store_history_apply(mg_store *st, int slice, size_t max_runs,
+                           size_t *applied, int64_t *done_upto, mg_err *err)
 {
-	int64_t last = 0;
-	int error;
+	int64_t last = 0, done = 0, mark = 0;
+	int error, s;
 
 	*applied = 0;
-	if (last_id)
-		*last_id = 0;
+	if (done_upto)
+		*done_upto = 0;
+	if (slice >= MG_STORE_HISTORY_SLICES)
+		return mg_err_set(err, MG_EINTERNAL, "history slice %d", slice);
 	/* nothing pending: no need to wait for the write lock */
 	error = mg_store_history_pending(st, NULL, &last, err);
-	if (error == 0 && last > 0) {
+	if (error == 0 && last > (slice < 0 ? 0 : st->hist_marks[slice])) {
 		/* as for ingest: every row written references rows that exist */
 		mg_store__ingest_fk(st, false);
 		error = mg_store_begin(st, err);
 		if (error == 0)
-			error = apply_pending(st, max_runs, applied, &last,
-			                      err);
-		if (error == 0 && *applied > 0)
+			error = apply_pending(st, slice, max_runs, applied,
+			                      &done, &mark, err);
+		if (error == 0)
 			error = mg_store_commit(st, err);
 		else if (st->in_tx)
 			mg_store_rollback(st);
@@ -520,12 +552,18 @@ int mg_store_history_apply(mg_store *st, size_t max_runs, size_t *applied,
 	}
 	if (error < 0) {
 		*applied = 0;
-		last = 0;
 		mg_err_prefix(err, "history points");
+		return error;
 	}
-	if (last_id)
-		*last_id = last;
-	return error;
+	/* committed: the marks move */
+	if (slice >= 0 && mark > st->hist_marks[slice])
+		st->hist_marks[slice] = mark;
+	for (s = 0; slice < 0 && s < MG_STORE_HISTORY_SLICES; s++)
+		if (st->hist_marks[s] < done)
+			st->hist_marks[s] = done;
+	if (done_upto)
+		*done_upto = done;
+	return 0;
 }
 
 int mg_store_history_pending(mg_store *st, int64_t *n, int64_t *max_run_id,

@@ -36,6 +36,12 @@ struct mg_store {
 	int fail_after;     /* fault injection: steps until a forced failure */
 	bool in_tx;         /* inside mg_store_begin/commit */
 	bool defer_history; /* mg_store_defer_history */
+	/*
+	 * Per slice of mg_store_history_apply: every pending run up to this
+	 * id has that slice written, by this connection (0 when opened: a
+	 * slice written again writes the same rows).
+	 */
+	int64_t hist_marks[MG_STORE_HISTORY_SLICES];
 	sqlite3_stmt *history_stmt; /* mg_store_history_of, kept prepared */
 	/*
 	 * Ingest statements kept prepared (mg_store__cached), indexed by

@@ -3,15 +3,25 @@
  *
  * The writer stores uploads with mg_store_defer_history: a run's points
  * wait in history_pending, and this thread writes them into
- * history_points (mg_store_history_apply) up to MG_SRV_HISTORY_BATCH runs
- * a transaction, under the writer's lock like any write. It applies
- *  - at once when a reader waits for them (mg_srv_history_sync),
- *  - when MG_SRV_HISTORY_BATCH runs are pending,
- *  - when no request is in flight (the end of a burst),
- *  - and at the latest MG_SRV_HISTORY_DELAY_MS after a run was stored.
+ * history_points (mg_store_history_apply), under the writer's lock like
+ * any write.
+ *  - Under load it writes one slice of the series (an eighth of the
+ *    benchmarks) every MG_SRV_HISTORY_STEP runs stored, for every run
+ *    that slice still lacks: each slice then covers about
+ *    MG_SRV_HISTORY_BATCH runs, so each leaf is rewritten once for that
+ *    many, while an upload waits for an eighth of the work at most.
+ *    Written whole every 32 runs, the points of 200 benchmarks x 3 units
+ *    held the writer 70-90 ms each time, and every upload queued then
+ *    waited as long: those were the slowest 10% of uploads
+ *    (tests/bench/bench_server).
+ *  - When a reader waits for them (mg_srv_history_sync), when no request
+ *    is in flight (the end of a burst) and at shutdown it writes them
+ *    all, MG_SRV_HISTORY_BATCH runs a transaction.
+ *  - Stored runs wait at most MG_SRV_HISTORY_DELAY_MS for their next
+ *    slice.
  * A history read first waits for the points of every run it could see,
  * so an upload followed by a read of its history finds its point, as
- * before. Start-up applies what a crash left; shutdown what is pending.
+ * before. Start-up writes what a crash left.
  */
 #include <errno.h>
 #include <time.h>
@@ -22,14 +32,6 @@
 /* How often the thread looks for the end of a burst while runs wait. */
 #define MG_SRV_HISTORY_POLL_MS 20
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A clock in ms: CLOCK_MONOTONIC, or the calling thread's CPU time. */
 static double clock_ms(clockid_t id)
 {
@@ -39,33 +41,48 @@ static double clock_ms(clockid_t id)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+static int64_t now_ms(void)
+{
+	return (int64_t)clock_ms(CLOCK_MONOTONIC);
+}
+
 /* Under hist_lock: a reader waits for runs not yet applied. */
 static bool asked(const mg_srv_db *db)
 {
 	return db->hist_waiters > 0 && db->hist_applied < db->hist_wanted;
 }
 
-/* Under hist_lock: whether to apply now. */
-static bool due(mg_srv_db *db)
+/* Under hist_lock: stored runs may lack points. */
+static bool behind(const mg_srv_db *db)
 {
-	if (asked(db) || db->hist_pending >= MG_SRV_HISTORY_BATCH)
-		return true;
-	if (db->hist_pending == 0)
-		return false;
-	if (db->inflight == NULL || atomic_load(db->inflight) == 0)
-		return true;
-	return now_ms() - db->hist_since_ms >= MG_SRV_HISTORY_DELAY_MS;
+	return db->hist_stored > db->hist_applied;
+}
+
+/* Under hist_lock: write every pending point now. */
+static bool due_all(const mg_srv_db *db)
+{
+	return asked(db) || (behind(db) && (db->inflight == NULL ||
+	                                    atomic_load(db->inflight) == 0));
+}
+
+/* Under hist_lock: write the next slice now. */
+static bool due_slice(const mg_srv_db *db)
+{
+	return db->hist_new >= MG_SRV_HISTORY_STEP ||
+	       (behind(db) &&
+	        now_ms() - db->hist_last_ms >= MG_SRV_HISTORY_DELAY_MS);
 }
 
 /*
- * One transaction of points under the writer. Returns the runs applied,
- * or -1 after an error (logged).
+ * One transaction of points under the writer: slice -1 (all of up to
+ * MG_SRV_HISTORY_BATCH runs) or one slice. Returns the runs read, or -1
+ * after an error (logged).
  */
-static long apply_once(mg_srv_db *db)
+static long apply_once(mg_srv_db *db, int slice)
 {
 	mg_err err = MG_ERR_INIT;
-	size_t applied = 0;
-	int64_t last = 0, wanted;
+	size_t applied = 0, max = slice < 0 ? MG_SRV_HISTORY_BATCH : SIZE_MAX;
+	int64_t done = 0, wanted, stored;
 	double t0, c0;
 	int old_nice = 0;
 	bool raised;
@@ -79,11 +96,15 @@ static long apply_once(mg_srv_db *db)
 	wanted = db->hist_wanted;
 	pthread_mutex_unlock(&db->hist_lock);
 	pthread_mutex_lock(&db->write_lock);
+	/* set by the writer, under its lock: the runs this apply can see */
+	pthread_mutex_lock(&db->hist_lock);
+	stored = db->hist_stored;
+	pthread_mutex_unlock(&db->hist_lock);
 	raised = mg_srv_writer_priority_raise(&old_nice);
 	t0 = clock_ms(CLOCK_MONOTONIC);
 	c0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
-	error = mg_store_history_apply(db->writer, MG_SRV_HISTORY_BATCH,
-	                               &applied, &last, &err);
+	error = mg_store_history_apply(db->writer, slice, max, &applied, &done,
+	                               &err);
 	if (raised)
 		mg_srv_writer_priority_restore(old_nice);
 	pthread_mutex_unlock(&db->write_lock);
@@ -94,20 +115,18 @@ static long apply_once(mg_srv_db *db)
 		       clock_ms(CLOCK_THREAD_CPUTIME_ID) - c0);
 	pthread_mutex_lock(&db->hist_lock);
 	if (error == 0) {
-		if (last > db->hist_applied)
-			db->hist_applied = last;
-		/* none left: every run a reader saw pending is done */
-		if (applied < MG_SRV_HISTORY_BATCH) {
+		if (done > db->hist_applied)
+			db->hist_applied = done;
+		/* all of them, and none left: caught up with what it saw */
+		if (slice < 0 && applied < max) {
+			if (stored > db->hist_applied)
+				db->hist_applied = stored;
 			if (wanted > db->hist_applied)
 				db->hist_applied = wanted;
-			db->hist_pending = 0;
-		} else {
-			db->hist_pending -= db->hist_pending < applied
-			                            ? db->hist_pending
-			                            : applied;
 		}
 		db->hist_errors = 0;
 	}
+	db->hist_last_ms = now_ms();
 	pthread_cond_broadcast(&db->hist_done);
 	pthread_mutex_unlock(&db->hist_lock);
 	if (error < 0) {
@@ -115,6 +134,24 @@ static long apply_once(mg_srv_db *db)
 		return -1;
 	}
 	return (long)applied;
+}
+
+/* Apply everything pending, on the calling thread; false after an error. */
+static bool apply_all(mg_srv_db *db, const char *when)
+{
+	int64_t total = 0;
+	long n;
+
+	do {
+		n = apply_once(db, -1);
+		if (n > 0)
+			total += n;
+	} while (n == MG_SRV_HISTORY_BATCH);
+	if (total > 0 && when)
+		mg_log(MG_LOG_INFO, "history",
+		       "%s: history points of %lld runs written", when,
+		       (long long)total);
+	return n >= 0;
 }
 
 static void *applier(void *arg)
@@ -125,13 +162,16 @@ static void *applier(void *arg)
 	pthread_setname_np(pthread_self(), "mg-history");
 	pthread_mutex_lock(&db->hist_lock);
 	while (!db->hist_stop) {
+		bool all;
+		int slice;
 		long n;
 
-		if (db->hist_pending == 0 && !asked(db)) {
+		if (!behind(db) && !asked(db)) {
 			pthread_cond_wait(&db->hist_cond, &db->hist_lock);
 			continue;
 		}
-		if (!due(db) || db->hist_errors > 0) {
+		all = due_all(db);
+		if (db->hist_errors > 0 || (!all && !due_slice(db))) {
 			/* after an error, retry at the pace of the delay */
 			mg_srv_deadline_after(&until,
 			                      db->hist_errors
@@ -143,34 +183,19 @@ static void *applier(void *arg)
 				db->hist_errors = 0;
 			continue;
 		}
+		db->hist_new = 0;
+		slice = db->hist_slice;
 		pthread_mutex_unlock(&db->hist_lock);
-		n = apply_once(db);
+		n = all ? (apply_all(db, NULL) ? 0 : -1)
+		        : apply_once(db, slice);
 		pthread_mutex_lock(&db->hist_lock);
+		if (!all)
+			db->hist_slice = (slice + 1) % MG_STORE_HISTORY_SLICES;
 		if (n < 0)
 			db->hist_errors++;
-		else
-			db->hist_runs += (int64_t)n;
 	}
 	pthread_mutex_unlock(&db->hist_lock);
 	return NULL;
-}
-
-/* Apply everything pending, on the calling thread; false after an error. */
-static bool apply_all(mg_srv_db *db, const char *when)
-{
-	int64_t total = 0;
-	long n;
-
-	do {
-		n = apply_once(db);
-		if (n > 0)
-			total += n;
-	} while (n == MG_SRV_HISTORY_BATCH);
-	if (total > 0)
-		mg_log(MG_LOG_INFO, "history",
-		       "%s: history points of %lld runs written", when,
-		       (long long)total);
-	return n >= 0;
 }
 
 int mg_srv_history_start(mg_srv_db *db, mg_err *err)
@@ -205,10 +230,6 @@ void mg_srv_history_stop(mg_srv_db *db)
 		db->hist_started = false;
 		/* a clean stop leaves nothing for the next start */
 		(void)apply_all(db, "shutdown");
-		mg_log(MG_LOG_DEBUG, "history",
-		       "history points of %lld runs written by the history "
-		       "thread",
-		       (long long)db->hist_runs);
 	}
 	if (db->hist_locks_ready) {
 		pthread_mutex_destroy(&db->hist_lock);
@@ -218,15 +239,15 @@ void mg_srv_history_stop(mg_srv_db *db)
 	}
 }
 
-void mg_srv_history_stored(mg_srv_db *db, size_t n)
+void mg_srv_history_stored(mg_srv_db *db, size_t n, int64_t last_id)
 {
 	if (n == 0 || !db->hist_started)
 		return;
 	pthread_mutex_lock(&db->hist_lock);
-	if (db->hist_pending == 0)
-		db->hist_since_ms = now_ms();
-	db->hist_pending += n;
-	if (due(db))
+	db->hist_new += n;
+	if (last_id > db->hist_stored)
+		db->hist_stored = last_id;
+	if (due_slice(db) || due_all(db))
 		pthread_cond_signal(&db->hist_cond);
 	pthread_mutex_unlock(&db->hist_lock);
 }
@@ -263,16 +284,4 @@ int mg_srv_history_sync(mg_srv_db *db, mg_store *reader, mg_err *err)
 		                  (long long)db->write_timeout_ms,
 		                  (long long)want);
 	return 0;
-}
-
-size_t mg_srv_history_pending(mg_srv_db *db)
-{
-	size_t n;
-
-	if (!db->hist_started)
-		return 0;
-	pthread_mutex_lock(&db->hist_lock);
-	n = db->hist_pending;
-	pthread_mutex_unlock(&db->hist_lock);
-	return n;
 }

@@ -135,6 +135,7 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	mg_err err = MG_ERR_INIT;
 	double t0, c0;
 	size_t i, stored = 0;
+	int64_t last = 0;
 	int old_nice = 0;
 	bool raised;
 
@@ -152,9 +153,14 @@ static void store_batch(mg_srv_db *db, mg_srv_ingest **batch, size_t n)
 	t0 = now_s();
 	c0 = cpu_s();
 	(void)mg_store_add_runs(w, items, n);
-	for (i = 0; i < n; i++)
-		stored += items[i].error == 0 && !items[i].existed;
-	mg_srv_history_stored(db, stored);
+	for (i = 0; i < n; i++) {
+		if (items[i].error < 0 || items[i].existed)
+			continue;
+		stored++;
+		if (items[i].id > last)
+			last = items[i].id;
+	}
+	mg_srv_history_stored(db, stored, last);
 	mg_srv_db_writer_put(db);
 	if (raised)
 		mg_srv_writer_priority_restore(old_nice);

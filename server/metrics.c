@@ -214,7 +214,7 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        "# HELP memgate_history_pending_runs Stored runs whose "
 		        "history points are not written yet.\n"
 		        "# TYPE memgate_history_pending_runs gauge\n"
-		        "memgate_history_pending_runs %zu\n"
+		        "memgate_history_pending_runs %lld\n"
 		        "# HELP process_resident_memory_bytes Resident memory "
 		        "size in bytes.\n"
 		        "# TYPE process_resident_memory_bytes gauge\n"
@@ -225,8 +225,7 @@ int mg_metrics_render(mg_buf *out, mg_srv *srv, mg_store *reader, mg_err *err)
 		        atomic_load(&srv->inflight),
 		        mg_srv_db_waiting(&srv->db),
 		        atomic_load(&srv->db.parsing),
-		        mg_srv_history_pending(&srv->db),
-		        (long long)rss_bytes());
+		        (long long)s.history_pending, (long long)rss_bytes());
 	if (error < 0)
 		return mg_err_set(err, error, "metrics: out of memory");
 	return 0;

@@ -76,13 +76,14 @@ typedef struct mg_srv_db {
 	pthread_cond_t hist_cond; /* wakes the thread */
 	pthread_cond_t hist_done; /* an apply ended */
 	bool hist_locks_ready, hist_started, hist_stop;
-	size_t hist_pending;   /* runs stored since the last apply */
-	int64_t hist_since_ms; /* when the first of them was stored */
-	int64_t hist_applied;  /* every run up to this id has its points */
-	int64_t hist_wanted;   /* the highest run a reader waits for */
-	int hist_waiters;      /* readers waiting */
-	int hist_errors;       /* failed applies in a row */
-	int64_t hist_runs;     /* runs applied by the thread, for the log */
+	size_t hist_new;      /* runs stored since the last apply */
+	int64_t hist_last_ms; /* when the last apply ended */
+	int64_t hist_stored;  /* the highest run id stored */
+	int64_t hist_applied; /* every run up to this id has its points */
+	int64_t hist_wanted;  /* the highest run a reader waits for */
+	int hist_waiters;     /* readers waiting */
+	int hist_errors;      /* failed applies in a row */
+	int hist_slice;       /* the slice the next partial apply writes */
 } mg_srv_db;
 
 /*
@@ -208,26 +209,31 @@ void mg_srv_db_parsing(mg_srv_db *db, int delta);
 
 /*
  * Deferred history points (history.c). The writer keeps each run's points
- * in history_pending; a thread writes them MG_SRV_HISTORY_BATCH runs a
- * transaction, so each of a series' leaves is rewritten once for up to
- * that many runs instead of once per commit of 3 or 4.
+ * in history_pending; a thread writes them, under load one slice of the
+ * series (mg_store_history_apply) every MG_SRV_HISTORY_STEP runs, so each
+ * slice covers the last MG_SRV_HISTORY_BATCH runs: every leaf of a series
+ * is rewritten once per that many runs, and the writer is held for an
+ * eighth of that work at a time. Readers, idle moments and shutdown take
+ * everything, MG_SRV_HISTORY_BATCH runs a transaction.
  */
 #define MG_SRV_HISTORY_BATCH 32
-/* The longest a run's points wait while requests keep coming. */
+#define MG_SRV_HISTORY_STEP (MG_SRV_HISTORY_BATCH / MG_STORE_HISTORY_SLICES)
+/* The longest stored runs wait for the next slice while requests come. */
 #define MG_SRV_HISTORY_DELAY_MS 500
 /* After the writer opened: defer, apply what is left, start the thread. */
 int mg_srv_history_start(mg_srv_db *db, mg_err *err);
 /* Stop the thread and apply what is pending (before the writer closes). */
 void mg_srv_history_stop(mg_srv_db *db);
-/* n runs were stored (under the writer, after their commit). */
-void mg_srv_history_stored(mg_srv_db *db, size_t n);
+/*
+ * n runs were stored, last_id the highest (under the writer, after their
+ * commit).
+ */
+void mg_srv_history_stored(mg_srv_db *db, size_t n, int64_t last_id);
 /*
  * Before a history read on reader: wait until the points of every run it
  * can see are written. MG_ELIMIT after write_timeout_ms (answer 503).
  */
 int mg_srv_history_sync(mg_srv_db *db, mg_store *reader, mg_err *err);
-/* Runs whose points wait, for /metrics. */
-size_t mg_srv_history_pending(mg_srv_db *db);
 
 /*
  * The thread holding the writer runs at nice -10 when it may (see

@@ -7,9 +7,9 @@
  *      3 units x 10 samples plus a 1 MiB heap profile; runs/s, latency
  *      p50/p99, and the server's RSS idle before, peak during (VmHWM and
  *      a 5 ms sampler) and idle after; from the server's debug log, the
- *      writer's batches and its CPU and wall time per run, and the
- *      checkpoint thread's CPU. Once with synchronous=FULL and once
- *      with NORMAL.
+ *      writer's batches and its CPU and wall time per run, the history
+ *      thread's, and the checkpoint thread's CPU. Once with
+ *      synchronous=FULL and once with NORMAL.
  *   2. history: a database of 10,000 commits x 100 samples (1,000,000
  *      samples, filled through the store API), then GET history of one
  *      benchmark/unit, all 10,000 points and a page of 100; p50/p99.
@@ -290,7 +290,8 @@ static void *rss_sampler(void *arg)
 
 /*
  * The writer's side, from the server's debug log: the "group commit: N
- * runs in X ms (Y ms of CPU)" line of every batch, and the checkpoint
+ * runs in X ms (Y ms of CPU)" line of every batch, the same of every
+ * transaction of history points (server/history.c), and the checkpoint
  * thread's CPU printed at exit.
  */
 static void writer_summary(const char *path, int nruns)
@@ -340,11 +341,11 @@ static void writer_summary(const char *path, int nruns)
 		       ckpt / (double)nruns);
 	printf("\n");
 	if (applies > 0)
-		printf("  history points: %ld applies of %.1f runs, longest "
-		       "%.1f ms; per run %.1f ms of CPU, %.1f ms of wall "
-		       "time\n",
-		       applies, hruns / applies, hmax, hcpu / hruns,
-		       hwall / hruns);
+		printf("  history points: %ld applies of %.1f runs (a slice or "
+		       "all), longest %.1f ms; per run uploaded %.1f ms of "
+		       "CPU, %.1f ms of wall time\n",
+		       applies, hruns / applies, hmax, hcpu / nruns,
+		       hwall / nruns);
 }
 
 static void bench_ingest(const char *sync, int nruns, int nup)

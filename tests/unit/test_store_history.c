@@ -212,7 +212,8 @@ static void apply_all(mg_store *st)
 
 	do
 		assert_int_equal(
-		        mg_store_history_apply(st, 5, &applied, NULL, &err), 0);
+		        mg_store_history_apply(st, -1, 5, &applied, NULL, &err),
+		        0);
 	while (applied == 5);
 	assert_int_equal(pending(st), 0);
 }
@@ -240,9 +241,10 @@ static size_t immediate(const char *dir)
 /*
  * Written in each run's transaction, and deferred: applied after every
  * run for the first third (each later run of a commit then pools with
- * points already written), then in chunks of 1 to 7 at random moments,
- * two or three runs of a commit often pending together. Both give the
- * points of the samples, and the same number of them.
+ * points already written), then in chunks of 1 to 7 runs, whole or one
+ * slice, at random moments, two or three runs of a commit often pending
+ * together, and last each slice in turn. Both give the points of the
+ * samples, and the same number of them.
  */
 static void test_points_of_the_samples(void **state)
 {
@@ -251,7 +253,7 @@ static void test_points_of_the_samples(void **state)
 	mg_store *st = NULL;
 	size_t want = immediate(f->dir);
 	char *db = mgt_path(f->dir, "later.db");
-	int64_t id, ok_runs = 0;
+	int64_t id, ok_runs = 0, top = 0, most = 0;
 	size_t applied;
 	int k;
 
@@ -272,23 +274,44 @@ static void test_points_of_the_samples(void **state)
 			apply_all(st);
 		} else if (step(&sched) % 3 == 0) {
 			size_t max = 1 + (size_t)(step(&sched) % 7);
+			int slice = (int)(step(&sched) %
+			                  (MG_STORE_HISTORY_SLICES + 1)) -
+			            1;
 			int64_t before = pending(st);
 
-			assert_int_equal(mg_store_history_apply(
-			                         st, max, &applied, NULL, &err),
+			assert_int_equal(mg_store_history_apply(st, slice, max,
+			                                        &applied, NULL,
+			                                        &err),
 			                 0);
-			assert_int_equal(applied, (size_t)before < max
-			                                  ? (size_t)before
-			                                  : max);
-			assert_int_equal(pending(st),
-			                 before - (int64_t)applied);
+			if (slice < 0) {
+				assert_int_equal(applied,
+				                 (size_t)before < max
+				                         ? (size_t)before
+				                         : max);
+				assert_int_equal(pending(st),
+				                 before - (int64_t)applied);
+			} else {
+				assert_true(pending(st) <= before);
+			}
 		}
 	}
 	assert_true(pending(st) > 0);
-	apply_all(st);
+	/* each slice once, in full: every row is written and goes */
+	assert_int_equal(mg_store_history_pending(st, NULL, &top, &err), 0);
+	for (k = MG_STORE_HISTORY_SLICES - 1; k >= 0; k--) {
+		int64_t done = -1;
+
+		assert_int_equal(mg_store_history_apply(st, k, SIZE_MAX,
+		                                        &applied, &done, &err),
+		                 0);
+		if (done > most)
+			most = done;
+	}
+	assert_int_equal(most, top);
+	assert_int_equal(pending(st), 0);
 	/* nothing left: a further apply writes nothing */
-	assert_int_equal(mg_store_history_apply(st, 5, &applied, NULL, &err),
-	                 0);
+	assert_int_equal(
+	        mg_store_history_apply(st, -1, 5, &applied, NULL, &err), 0);
 	assert_int_equal(applied, 0);
 	mg_store_close(st);
 	assert_int_equal(check_points(db), want);
@@ -373,8 +396,8 @@ static void test_rollbacks(void **state)
 			int error;
 
 			mg_store_fail_after(st, n);
-			error = mg_store_history_apply(st, 10, &applied, NULL,
-			                               &err);
+			error = mg_store_history_apply(st, -1, 10, &applied,
+			                               NULL, &err);
 			mg_store_fail_after(st, 0);
 			if (error == 0)
 				break;
@@ -414,8 +437,9 @@ static void test_damaged_row(void **state)
 	/* cut inside the first record's unit */
 	mgt_sql_exec(f->db, "UPDATE history_pending SET points = "
 	                    "substr(points, 1, 40)");
-	assert_int_equal(mg_store_history_apply(st, 10, &applied, NULL, &err),
-	                 MG_EDB);
+	assert_int_equal(
+	        mg_store_history_apply(st, -1, 10, &applied, NULL, &err),
+	        MG_EDB);
 	assert_int_equal(applied, 0);
 	snprintf(msg, sizeof(msg), "history_pending of run %lld: damaged",
 	         (long long)id);
