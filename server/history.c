@@ -15,8 +15,9 @@
  *    waited as long: those were the slowest 10% of uploads
  *    (tests/bench/bench_server).
  *  - When a reader waits for them (mg_srv_history_sync), when no request
- *    is in flight (the end of a burst) and at shutdown it writes them
- *    all, MG_SRV_HISTORY_BATCH runs a transaction.
+ *    has been in flight for MG_SRV_HISTORY_POLL_MS (the end of a burst)
+ *    and at shutdown it writes them all, MG_SRV_HISTORY_BATCH runs a
+ *    transaction.
  *  - Stored runs wait at most MG_SRV_HISTORY_DELAY_MS for their next
  *    slice.
  * A history read first waits for the points of every run it could see,
@@ -58,11 +59,25 @@ static bool behind(const mg_srv_db *db)
 	return db->hist_stored > db->hist_applied;
 }
 
-/* Under hist_lock: write every pending point now. */
-static bool due_all(const mg_srv_db *db)
+/*
+ * Under hist_lock: no request in flight at this look and the one before
+ * (MG_SRV_HISTORY_POLL_MS apart): a burst has ended. One look was not
+ * enough: a lone client's next upload often comes within a few ms, and
+ * then waited for the whole apply.
+ */
+static bool idle(mg_srv_db *db)
 {
-	return asked(db) || (behind(db) && (db->inflight == NULL ||
-	                                    atomic_load(db->inflight) == 0));
+	if (db->inflight && atomic_load(db->inflight) > 0)
+		db->hist_idle_looks = 0;
+	else if (db->hist_idle_looks < 2)
+		db->hist_idle_looks++;
+	return db->hist_idle_looks >= 2;
+}
+
+/* Under hist_lock: write every pending point now. */
+static bool due_all(mg_srv_db *db)
+{
+	return asked(db) || (behind(db) && idle(db));
 }
 
 /* Under hist_lock: write the next slice now. */
@@ -247,7 +262,7 @@ void mg_srv_history_stored(mg_srv_db *db, size_t n, int64_t last_id)
 	db->hist_new += n;
 	if (last_id > db->hist_stored)
 		db->hist_stored = last_id;
-	if (due_slice(db) || due_all(db))
+	if (due_slice(db))
 		pthread_cond_signal(&db->hist_cond);
 	pthread_mutex_unlock(&db->hist_lock);
 }

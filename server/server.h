@@ -84,6 +84,7 @@ typedef struct mg_srv_db {
 	int hist_waiters;     /* readers waiting */
 	int hist_errors;      /* failed applies in a row */
 	int hist_slice;       /* the slice the next partial apply writes */
+	int hist_idle_looks;  /* looks in a row with no request in flight */
 } mg_srv_db;
 
 /*
