@@ -7,11 +7,12 @@
  * (histblob.h), and writing pending points into history_points is one
  * step for every caller: the run's transaction takes it at once, or,
  * with mg_store_defer_history (memgate-server), mg_store_history_apply
- * takes it later for many runs. Each run adds a point at the end of every
- * series it has, each in its own leaf of history_points: written in the
- * run's transaction, every commit rewrites those ~600 leaves (and logs
- * and checkpoints them) for the 3 or 4 runs it holds; 32 runs at a time,
- * each leaf is written once for all of them.
+ * takes it later for many runs, all their points or one slice of the
+ * series. Each run adds a point at the end of every series it has, each
+ * in its own leaf of history_points: written in the run's transaction,
+ * every commit rewrites those ~600 leaves (and logs and checkpoints them)
+ * for the 3 or 4 runs it holds; written for 32 runs at a time, each leaf
+ * is rewritten once for all of them (server/history.c).
  *
  * A pending row holds the run's own points. When its commit has other ok
  * runs on the branch, the commit's points are recomputed from all their
@@ -242,7 +243,8 @@ static int decode_points(struct apply *a, int64_t run_id,
 	}
 	if (rc < 0) {
 		/* a row the store wrote that does not read back */
-		err->code = MG_EDB;
+		if (err)
+			err->code = MG_EDB;
 		mg_err_prefix(err, "history_pending of run %lld",
 		              (long long)run_id);
 		return MG_EDB;
