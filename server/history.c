@@ -187,9 +187,13 @@ static void *applier(void *arg)
 		}
 		all = due_all(db);
 		if (db->hist_errors > 0 || (!all && !due_slice(db))) {
-			/* after an error, retry at the pace of the delay */
+			/*
+			 * After an error (the lock held by another process,
+			 * a damaged row), retry at the pace of the delay, or
+			 * of the polls while a reader waits.
+			 */
 			mg_srv_deadline_after(&until,
-			                      db->hist_errors
+			                      db->hist_errors && !asked(db)
 			                              ? MG_SRV_HISTORY_DELAY_MS
 			                              : MG_SRV_HISTORY_POLL_MS);
 			if (pthread_cond_timedwait(&db->hist_cond,

@@ -435,6 +435,79 @@ static void test_history_read_after_upload(void **state)
 }
 
 /*
+ * A run stored by another process with its points pending (as a server
+ * that stopped would leave it), and the database's write lock held by a
+ * third: a history read waits for the points, then answers 503 with
+ * Retry-After after write_timeout_ms instead of rows without them; the
+ * history thread's attempt fails and is logged. Once the lock is free
+ * the same read shows the point.
+ */
+static void test_history_read_while_locked(void **state)
+{
+	struct fixture *f = *state;
+	const char *const extra[] = {"--write-timeout-ms", "400", NULL};
+	char url[512], sha[41];
+	mgt_req req = {NULL, url, NULL, NULL, 0, NULL, 0};
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	mgt_resp resp;
+	sqlite3 *lock;
+	struct load l;
+	int64_t id;
+	mg_run run;
+	char *ra, *log;
+	size_t len = 0;
+	int i;
+
+	start_load(&l, f, "locked", extra, 1, 5, 3, 1024);
+	run_uploaders(&l.sh, 1, 0, NULL);
+	assert_int_equal(l.sh.nids, 1);
+	assert_int_equal(history_points(&l, "Benchmark2", "B/op"), 1);
+
+	assert_int_equal(mg_store_open(&st, l.db, 0, &err), 0);
+	mg_store_defer_history(st, true);
+	mgt_sha(sha, 777);
+	mgt_make_run(&run, "acme/load", sha, NULL, 1800000000, 5, 3, 3, NULL, 0,
+	             777);
+	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
+	mg_run_release(&run);
+	mg_store_close(st);
+
+	assert_int_equal(sqlite3_open(l.db, &lock), SQLITE_OK);
+	assert_int_equal(
+	        sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	        SQLITE_OK);
+	snprintf(url, sizeof(url),
+	         "%s/api/v1/projects/acme%%2Fload/history?benchmark="
+	         "Benchmark2&unit=B/op",
+	         l.s.url);
+	req.token = l.token;
+	/* twice: the history thread's own wait for the lock runs out too */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(mgt_http(&resp, NULL, &req), 0);
+		assert_int_equal(resp.status, 503);
+		ra = mgt_resp_header(&resp, "Retry-After");
+		assert_non_null(ra);
+		assert_string_equal(ra, "1");
+		assert_non_null(strstr(resp.body.ptr, "history points"));
+		free(ra);
+		mgt_resp_release(&resp);
+	}
+	assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(lock);
+	log = mgt_read_file(l.log, &len);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "warn history: history points: "));
+	free(log);
+
+	assert_int_equal(history_points(&l, "Benchmark2", "B/op"), 2);
+	assert_int_equal(metric(&l, "memgate_history_pending_runs"), 0);
+	assert_int_equal(mgt_srv_stop(&l.s, SIGTERM), 0);
+	end_load(&l);
+}
+
+/*
  * No room to wait for the writer (queue 0, 8 read connections): concurrent
  * uploads meet 503 + Retry-After, never 500, and all get in when resent.
  */
@@ -848,6 +921,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_16_concurrent_uploaders,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_history_read_after_upload,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_history_read_while_locked,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_saturated_writer_503,
 	                                        setup, teardown),
