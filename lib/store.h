@@ -212,7 +212,8 @@ void mg_store_defer_history(mg_store *st, bool on);
  *    A row goes once every slice of it was written. Each call rewrites
  *    an eighth of the series' leaves, so a writer that takes the slices
  *    in turn holds the lock an eighth as long each time.
- * 0, MG_EDB (a damaged row is named), MG_ENOMEM.
+ * A pending row that does not read back is recomputed from the run's
+ * samples. 0, MG_EDB (a damaged sample set is named), MG_ENOMEM.
  */
 #define MG_STORE_HISTORY_SLICES 8
 int mg_store_history_apply(mg_store *st, int slice, size_t max_runs,

@@ -15,8 +15,8 @@
  * is rewritten once for all of them (server/history.c).
  *
  * A pending row holds the run's own points. When its commit has other ok
- * runs on the branch, the commit's points are recomputed from all their
- * samples instead.
+ * runs on the branch, or the row does not read back, the commit's points
+ * are recomputed from all their samples instead.
  */
 #include "histblob.h"
 #include "store_int.h"
@@ -444,13 +444,24 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 		if (rc < 0)
 			break;
 		if (sqlite3_column_int64(stmt, 5) <= 1) {
+			size_t before = a->npts;
+
 			rc = decode_points(
 			        a, *last, sqlite3_column_blob(stmt, 1),
 			        (size_t)sqlite3_column_bytes(stmt, 1), &at,
 			        slice, err);
-			if (rc < 0)
+			if (rc == 0)
+				continue;
+			if (rc != MG_EDB)
 				break;
-			continue;
+			/*
+			 * A row that does not read back holds only what the
+			 * run's samples give again: recompute from them,
+			 * rather than stop every history read behind it.
+			 */
+			a->npts = before;
+			mg_err_clear(err);
+			rc = 0;
 		}
 		/* pooled with the commit's other runs: once per commit */
 		for (k = 0; k < a->ngroups; k++)
