@@ -30,8 +30,9 @@ static uint64_t next(void)
 
 /*
  * Run k of the sequence: commit k / 3 (some commits get two or three
- * runs), on main or on a feature branch, one in seven failed, up to four
- * benchmarks with one to three units and 1 to 7 repetitions each.
+ * runs), on main or on a feature branch, one in seven failed, up to six
+ * of twelve benchmarks (ids in every slice) with one to three units and
+ * 1 to 7 repetitions each.
  */
 static void make_run(mg_run *run, int k)
 {
@@ -54,13 +55,13 @@ static void make_run(mg_run *run, int k)
 		run->status = MG_RUN_FAILED;
 		assert_int_equal(mg_run_set_str(&run->log_tail, "FAIL"), 0);
 	}
-	nb = 1 + (int)(next() % 4);
+	nb = 1 + (int)(next() % 6);
 	for (i = 0; i < nb; i++) {
 		char name[32];
 		int nu = 1 + (int)(next() % 3);
 
 		snprintf(name, sizeof(name), "Benchmark%c",
-		         (char)('A' + (i + k) % 5));
+		         (char)('A' + (i + k) % 12));
 		assert_int_equal(mg_run_add_bench(run, &b, name,
 		                                  "example.com/h", 0, NULL, 0),
 		                 0);
@@ -481,7 +482,7 @@ static void test_cli_catches_up(void **state)
 	rng = 11;
 	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
 	mg_store_defer_history(st, true);
-	/* runs 0, 3, 6, 9 have BenchmarkA: four commits, one failed */
+	/* runs 0, 3, 6 and 9, one of them failed; run 0 has BenchmarkA */
 	for (k = 0; k < 12; k += 3)
 		(void)store_run(st, k);
 	assert_int_equal(pending(st), 3);
