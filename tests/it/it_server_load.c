@@ -614,9 +614,10 @@ static void *release_lock(void *arg)
 /*
  * Uploads that arrive while one is being stored share the next commit:
  * with the database locked by another connection for 1.5 s, the first of
- * 4 concurrent uploads waits for the lock as its batch's leader, the
- * other 3 queue behind it and are stored together. The debug log names
- * every batch.
+ * 4 concurrent uploads waits for the lock as its batch's leader, and the
+ * others queue behind it and are stored together. The leader may have
+ * gathered one or two of them first (MG_SRV_INGEST_GATHER_MS): 3 + 1,
+ * 2 + 2 or 1 + 3, never 1 + 1 + 1 + 1. The debug log names every batch.
  */
 static void test_group_commit(void **state)
 {
@@ -650,7 +651,7 @@ static void test_group_commit(void **state)
 	}
 	/* the 4 first uploads, then the 4 replays of run_uploaders */
 	assert_int_equal(sum, 8);
-	assert_true(most >= 3);
+	assert_true(most >= 2);
 	free(text);
 	end_load(&l);
 }
