@@ -335,19 +335,14 @@ static int parse_pct(double *out, const char *s, mg_err *err)
 /*
  * A server's database may hold runs whose history points memgate-server
  * had not written yet when it stopped (lib/store_history.c): write them
- * first, as the server does at its next start, so the rows are those it
- * would serve.
+ * first, in one transaction, as the server does at its next start, so
+ * the rows are those it would serve.
  */
 static int catch_up(mg_store *st, mg_err *err)
 {
 	size_t applied;
-	int error;
 
-	do
-		error = mg_store_history_apply(st, -1, 256, &applied, NULL,
-		                               err);
-	while (error == 0 && applied == 256);
-	return error;
+	return mg_store_history_apply(st, -1, SIZE_MAX, &applied, NULL, err);
 }
 
 int cmd_history(int argc, char **argv)

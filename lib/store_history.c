@@ -216,16 +216,19 @@ static int add_point(struct apply *a, const struct point *pt, mg_err *err)
 	return 0;
 }
 
-/* The points of a pending row's blob, at the commit and branch of `at`. */
-static int decode_points(struct apply *a, int64_t run_id,
-                         const unsigned char *b, size_t len,
+/*
+ * The points of a pending row's blob, at the commit and branch of `at`.
+ * MG_EDB if the blob does not read back (the caller recomputes the run's
+ * points from its samples, so nothing is said about it), MG_ENOMEM.
+ */
+static int decode_points(struct apply *a, const unsigned char *b, size_t len,
                          const struct point *at, int slice, mg_err *err)
 {
 	mg_histblob_point hp;
 	size_t off = 0;
 	int rc;
 
-	while ((rc = mg_histblob_next(b, len, &off, &hp, err)) == 1) {
+	while ((rc = mg_histblob_next(b, len, &off, &hp, NULL)) == 1) {
 		struct point pt = *at;
 
 		if (!in_slice(hp.bench_id, slice))
@@ -241,15 +244,7 @@ static int decode_points(struct apply *a, int64_t run_id,
 		if (rc < 0)
 			return rc;
 	}
-	if (rc < 0) {
-		/* a row the store wrote that does not read back */
-		if (err)
-			err->code = MG_EDB;
-		mg_err_prefix(err, "history_pending of run %lld",
-		              (long long)run_id);
-		return MG_EDB;
-	}
-	return 0;
+	return rc < 0 ? MG_EDB : 0;
 }
 
 static int cmp_value(const void *x, const void *y)
@@ -447,7 +442,7 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			size_t before = a->npts;
 
 			rc = decode_points(
-			        a, *last, sqlite3_column_blob(stmt, 1),
+			        a, sqlite3_column_blob(stmt, 1),
 			        (size_t)sqlite3_column_bytes(stmt, 1), &at,
 			        slice, err);
 			if (rc == 0)
@@ -460,7 +455,6 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			 * rather than stop every history read behind it.
 			 */
 			a->npts = before;
-			mg_err_clear(err);
 			rc = 0;
 		}
 		/* pooled with the commit's other runs: once per commit */
@@ -585,13 +579,18 @@ int mg_store_history_pending(mg_store *st, int64_t *n, int64_t *max_run_id,
 	sqlite3_stmt *stmt = NULL;
 	int rc, error;
 
-	/* max(run_id) alone is one step down the table's b-tree */
-	error = mg_store__prepare(st, &stmt,
-	                          n ? "SELECT count(*), coalesce(max(run_id), "
-	                              "0) FROM history_pending"
-	                            : "SELECT 0, coalesce(max(run_id), 0) "
-	                              "FROM history_pending",
-	                          err);
+	/*
+	 * Kept prepared: every history read and every apply asks. max(run_id)
+	 * alone is one step down the table's b-tree; count(*) reads it all.
+	 */
+	error = n ? mg_store__cached(st, MG_STORE__C_PENDING_COUNT,
+	                             "SELECT count(*), coalesce(max(run_id), "
+	                             "0) FROM history_pending",
+	                             &stmt, err)
+	          : mg_store__cached(st, MG_STORE__C_PENDING_MAX,
+	                             "SELECT 0, coalesce(max(run_id), 0) "
+	                             "FROM history_pending",
+	                             &stmt, err);
 	if (error < 0)
 		return error;
 	rc = mg_store__step(st, stmt, err);
@@ -599,6 +598,6 @@ int mg_store_history_pending(mg_store *st, int64_t *n, int64_t *max_run_id,
 		*n = sqlite3_column_int64(stmt, 0);
 	if (rc == SQLITE_ROW && max_run_id)
 		*max_run_id = sqlite3_column_int64(stmt, 1);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 0 : rc;
 }

@@ -213,7 +213,10 @@ int mg_srv_db_open(mg_srv_db *db, const mg_srv_config *cfg, size_t nreaders,
 	    pthread_mutex_init(&db->ingest_lock, NULL) != 0 ||
 	    pthread_cond_init(&db->ingest_cond, NULL) != 0 ||
 	    pthread_mutex_init(&db->ckpt_lock, NULL) != 0 ||
-	    pthread_cond_init(&db->ckpt_cond, NULL) != 0) {
+	    pthread_cond_init(&db->ckpt_cond, NULL) != 0 ||
+	    pthread_mutex_init(&db->hist_lock, NULL) != 0 ||
+	    pthread_cond_init(&db->hist_cond, NULL) != 0 ||
+	    pthread_cond_init(&db->hist_done, NULL) != 0) {
 		error = mg_err_set(err, MG_EINTERNAL, "cannot create locks");
 		goto fail;
 	}
@@ -282,6 +285,9 @@ void mg_srv_db_close(mg_srv_db *db)
 		pthread_cond_destroy(&db->ingest_cond);
 		pthread_mutex_destroy(&db->ckpt_lock);
 		pthread_cond_destroy(&db->ckpt_cond);
+		pthread_mutex_destroy(&db->hist_lock);
+		pthread_cond_destroy(&db->hist_cond);
+		pthread_cond_destroy(&db->hist_done);
 	}
 	free(db->readers);
 	free(db->idle);

@@ -104,16 +104,14 @@ static long apply_once(mg_srv_db *db, int slice)
 	int error;
 
 	/*
-	 * A reader asks for runs it saw committed: asked before this
-	 * transaction begins, they are in its view.
+	 * What this transaction will see, read before it begins: the runs
+	 * the writer stored (it sets hist_stored under the write lock, after
+	 * its commit) and those a reader saw committed and waits for.
 	 */
-	pthread_mutex_lock(&db->hist_lock);
-	wanted = db->hist_wanted;
-	pthread_mutex_unlock(&db->hist_lock);
 	pthread_mutex_lock(&db->write_lock);
-	/* set by the writer, under its lock: the runs this apply can see */
 	pthread_mutex_lock(&db->hist_lock);
 	stored = db->hist_stored;
+	wanted = db->hist_wanted;
 	pthread_mutex_unlock(&db->hist_lock);
 	raised = mg_srv_writer_priority_raise(&old_nice);
 	t0 = clock_ms(CLOCK_MONOTONIC);
@@ -221,11 +219,6 @@ int mg_srv_history_start(mg_srv_db *db, mg_err *err)
 {
 	int rc;
 
-	if (pthread_mutex_init(&db->hist_lock, NULL) != 0 ||
-	    pthread_cond_init(&db->hist_cond, NULL) != 0 ||
-	    pthread_cond_init(&db->hist_done, NULL) != 0)
-		return mg_err_set(err, MG_EINTERNAL, "cannot create locks");
-	db->hist_locks_ready = true;
 	mg_store_defer_history(db->writer, true);
 	/* what a crash (or an older server's pending rows) left */
 	(void)apply_all(db, "start");
@@ -240,22 +233,16 @@ int mg_srv_history_start(mg_srv_db *db, mg_err *err)
 
 void mg_srv_history_stop(mg_srv_db *db)
 {
-	if (db->hist_started) {
-		pthread_mutex_lock(&db->hist_lock);
-		db->hist_stop = true;
-		pthread_cond_signal(&db->hist_cond);
-		pthread_mutex_unlock(&db->hist_lock);
-		pthread_join(db->hist_thread, NULL);
-		db->hist_started = false;
-		/* a clean stop leaves nothing for the next start */
-		(void)apply_all(db, "shutdown");
-	}
-	if (db->hist_locks_ready) {
-		pthread_mutex_destroy(&db->hist_lock);
-		pthread_cond_destroy(&db->hist_cond);
-		pthread_cond_destroy(&db->hist_done);
-		db->hist_locks_ready = false;
-	}
+	if (!db->hist_started)
+		return;
+	pthread_mutex_lock(&db->hist_lock);
+	db->hist_stop = true;
+	pthread_cond_signal(&db->hist_cond);
+	pthread_mutex_unlock(&db->hist_lock);
+	pthread_join(db->hist_thread, NULL);
+	db->hist_started = false;
+	/* a clean stop leaves nothing for the next start */
+	(void)apply_all(db, "shutdown");
 }
 
 void mg_srv_history_stored(mg_srv_db *db, size_t n, int64_t last_id)

@@ -56,7 +56,7 @@ typedef struct mg_srv_db {
 	bool ingest_leader;    /* a thread is storing a batch */
 	bool ingest_gathering; /* the leader waits for parsed uploads */
 	atomic_int parsing;    /* uploads being parsed (mg_srv_db_parsing) */
-	bool locks_ready;      /* the mutexes above were initialised */
+	bool locks_ready; /* every mutex and condition here is initialised */
 	/* WAL checkpoints, on their own thread and connection */
 	pthread_t ckpt_thread;
 	pthread_mutex_t ckpt_lock;
@@ -75,7 +75,7 @@ typedef struct mg_srv_db {
 	pthread_mutex_t hist_lock;
 	pthread_cond_t hist_cond; /* wakes the thread */
 	pthread_cond_t hist_done; /* an apply ended */
-	bool hist_locks_ready, hist_started, hist_stop;
+	bool hist_started, hist_stop;
 	size_t hist_new;      /* runs stored since the last apply */
 	int64_t hist_last_ms; /* when the last apply ended */
 	int64_t hist_stored;  /* the highest run id stored */

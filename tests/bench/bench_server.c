@@ -288,6 +288,29 @@ static void *rss_sampler(void *arg)
 	return NULL;
 }
 
+/* The "<what>: N runs in X ms (Y ms of CPU)" lines of one kind. */
+struct timed {
+	long lines;
+	double runs, wall, cpu, longest;
+};
+
+static void add_timed(struct timed *t, const char *line, const char *what)
+{
+	const char *p = strstr(line, what);
+	unsigned n;
+	double w, c;
+
+	if (p == NULL || sscanf(p + strlen(what), ": %u runs in %lf ms (%lf ms",
+	                        &n, &w, &c) != 3)
+		return;
+	t->lines++;
+	t->runs += n;
+	t->wall += w;
+	t->cpu += c;
+	if (w > t->longest)
+		t->longest = w;
+}
+
 /*
  * The writer's side, from the server's debug log: the "group commit: N
  * runs in X ms (Y ms of CPU)" line of every batch, the same of every
@@ -298,54 +321,36 @@ static void writer_summary(const char *path, int nruns)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
-	double runs = 0, wall = 0, cpu = 0, ckpt = -1;
-	double hruns = 0, hwall = 0, hcpu = 0, hmax = 0;
-	long commits = 0, applies = 0;
+	struct timed commits = {0}, points = {0};
+	double ckpt = -1;
 
 	if (f == NULL)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		const char *p = strstr(line, "group commit: ");
-		unsigned n;
-		double w, c;
+		const char *p = strstr(line, "checkpoint thread (");
 
-		if (p && sscanf(p, "group commit: %u runs in %lf ms (%lf ms",
-		                &n, &w, &c) == 3) {
-			commits++;
-			runs += n;
-			wall += w;
-			cpu += c;
-		}
-		p = strstr(line, "history points: ");
-		if (p && sscanf(p, "history points: %u runs in %lf ms (%lf ms",
-		                &n, &w, &c) == 3) {
-			applies++;
-			hruns += n;
-			hwall += w;
-			hcpu += c;
-			if (w > hmax)
-				hmax = w;
-		}
-		p = strstr(line, "checkpoint thread (");
+		add_timed(&commits, line, "group commit");
+		add_timed(&points, line, "history points");
 		if (p)
 			(void)sscanf(p, "checkpoint thread (%lf", &ckpt);
 	}
 	fclose(f);
-	if (commits == 0 || runs == 0)
+	if (commits.lines == 0 || commits.runs == 0)
 		return;
 	printf("  writer: %ld commits of %.1f runs; per run %.1f ms of its "
 	       "CPU, %.1f ms of wall time",
-	       commits, runs / commits, cpu / runs, wall / runs);
+	       commits.lines, commits.runs / commits.lines,
+	       commits.cpu / commits.runs, commits.wall / commits.runs);
 	if (ckpt >= 0)
 		printf("; checkpoint thread %.1f ms of CPU",
 		       ckpt / (double)nruns);
 	printf("\n");
-	if (applies > 0)
+	if (points.lines > 0)
 		printf("  history points: %ld applies of %.1f runs (a slice or "
 		       "all), longest %.1f ms; per run uploaded %.1f ms of "
 		       "CPU, %.1f ms of wall time\n",
-		       applies, hruns / applies, hmax, hcpu / nruns,
-		       hwall / nruns);
+		       points.lines, points.runs / points.lines, points.longest,
+		       points.cpu / nruns, points.wall / nruns);
 }
 
 static void bench_ingest(const char *sync, int nruns, int nup)
