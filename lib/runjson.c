@@ -34,6 +34,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "base64.h"
 #include "jsonarena.h"
 #include "jsonstrict.h"
 #include "numfmt.h"
@@ -242,7 +243,8 @@ static int key_sample(const void *a, const void *b)
 	const mg_sample *x = a, *y = b;
 	int c = (x->bench > y->bench) - (x->bench < y->bench);
 
-	if (c == 0)
+	/* a run's samples share one copy of each unit (mg_run_add_sample) */
+	if (c == 0 && x->unit != y->unit)
 		c = strcmp(x->unit, y->unit);
 	if (c == 0)
 		c = (x->seq > y->seq) - (x->seq < y->seq);
@@ -637,204 +639,7 @@ static int check_run(const mg_run *run, mg_err *err)
 }
 
 /* ------------------------------------------------------------------ */
-/* Base64 and SHA-256 */
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int mg_runjson_base64_encode(mg_buf *out, const unsigned char *data, size_t len)
-{
-	/*
-	 * 48 KiB of input per call makes 64 KiB of text: EVP_EncodeBlock()
-	 * counts in int, and only the last chunk needs padding since each
-	 * other one is a multiple of 3 bytes.
-	 */
-	const size_t chunk = 3 * 16384;
-	size_t n;
-	int error, k;
-
-	while (len > 0) {
-		n = len < chunk ? len : chunk;
-		error = mg_buf_grow(out, (n + 2) / 3 * 4);
-		if (error < 0)
-			return error;
-		k = EVP_EncodeBlock((unsigned char *)out->ptr + out->len, data,
-		                    (int)n);
-		if (k < 0)
-			return MG_EINTERNAL;
-		out->len += (size_t)k;
-		data += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* b64_value() of every byte, 0xff for those outside the alphabet. */
-static const unsigned char b64_table[256] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3e, 0xff, 0xff, 0xff, 0x3f,
-        0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
-        0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
-        0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24,
-        0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30,
-        0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff,
-};
-
-/*
- * The tables of b64_decode(): character c at position k of a group of
- * four adds its 6 bits to a 24-bit value whose bytes are already in
- * output order (byte 0 in bits 0-7), or, outside the alphabet, sets bits
- * 24-31. One OR of four look-ups then decodes and checks a group.
- */
-#define B64_V(c)                                                               \
-	((c) >= 'A' && (c) <= 'Z'   ? (uint32_t)(c) - 'A'                      \
-	 : (c) >= 'a' && (c) <= 'z' ? (uint32_t)(c) - 'a' + 26                 \
-	 : (c) >= '0' && (c) <= '9' ? (uint32_t)(c) - '0' + 52                 \
-	 : (c) == '+'               ? 62u                                      \
-	 : (c) == '/'               ? 63u                                      \
-	                            : 0xffu)
-#define B64_BAD 0xff000000u
-#define B64_D(c, k)                                                            \
-	(B64_V(c) == 0xff ? B64_BAD                                            \
-	 : (k) == 0       ? B64_V(c) << 2                                      \
-	 : (k) == 1       ? B64_V(c) >> 4 | (B64_V(c) & 15) << 12              \
-	 : (k) == 2       ? (B64_V(c) >> 2) << 8 | (B64_V(c) & 3) << 22        \
-	                  : B64_V(c) << 16)
-#define B64_R4(c, k)                                                           \
-	B64_D(c, k), B64_D(c + 1, k), B64_D(c + 2, k), B64_D(c + 3, k)
-#define B64_R16(c, k)                                                          \
-	B64_R4(c, k), B64_R4(c + 4, k), B64_R4(c + 8, k), B64_R4(c + 12, k)
-#define B64_R64(c, k)                                                          \
-	B64_R16(c, k), B64_R16(c + 16, k), B64_R16(c + 32, k),                 \
-	        B64_R16(c + 48, k)
-#define B64_R256(k)                                                            \
-	{                                                                      \
-		B64_R64(0, k), B64_R64(64, k), B64_R64(128, k),                \
-		        B64_R64(192, k)                                        \
-	}
-
-static const uint32_t b64_d[4][256] = {B64_R256(0), B64_R256(1), B64_R256(2),
-                                       B64_R256(3)};
-#undef B64_R256
-#undef B64_R64
-#undef B64_R16
-#undef B64_R4
-#undef B64_D
-#undef B64_V
-
-/*
- * Decode the n characters of s (no padding) into out, 3 bytes for 4
- * characters and 1 or 2 for a last group of 2 or 3; a last group of
- * 2 or 3 leaves its spare bits out. Returns n, or the offset of the first
- * character outside the alphabet. For a 1 MiB profile, checking first
- * and then decoding with EVP_DecodeBlock took 9 ms, most of a run
- * document's parse time; a look-up per character and shifts 0.67 ms;
- * the pre-shifted tables above 0.52 ms.
- */
-static size_t b64_decode(unsigned char *out, const unsigned char *s, size_t n)
-{
-	const unsigned char *t = b64_table;
-	size_t i = 0, k;
-	uint32_t v;
-
-	for (; i + 4 <= n; i += 4) {
-		v = b64_d[0][s[i]] | b64_d[1][s[i + 1]] | b64_d[2][s[i + 2]] |
-		    b64_d[3][s[i + 3]];
-		if (v & B64_BAD)
-			break;
-		out[0] = (unsigned char)v;
-		out[1] = (unsigned char)(v >> 8);
-		out[2] = (unsigned char)(v >> 16);
-		out += 3;
-	}
-	for (k = i; k < n; k++)
-		if (t[s[k]] & 0x80)
-			return k;
-	if (n - i >= 2) { /* the padded last group */
-		v = (uint32_t)t[s[i]] << 18 | (uint32_t)t[s[i + 1]] << 12;
-		if (n - i == 3)
-			v |= (uint32_t)t[s[i + 2]] << 6;
-		*out++ = (unsigned char)(v >> 16);
-		if (n - i == 3)
-			*out = (unsigned char)(v >> 8);
-	}
-	return n;
-}
-
-int mg_runjson_base64_decode(unsigned char **out, size_t *out_len,
-                             const char *s, size_t len, mg_err *err)
-{
-	unsigned char *buf;
-	size_t i, pad = 0, n;
-
-	if (len > MG_RUNJSON_MAX_INPUT)
-		return mg_err_set(err, MG_ELIMIT,
-		                  "base64 text longer than %d bytes",
-		                  MG_RUNJSON_MAX_INPUT);
-	if (len % 4 != 0)
-		return mg_err_set(
-		        err, MG_EINPUT,
-		        "invalid base64: length %zu is not a multiple "
-		        "of 4",
-		        len);
-	if (len > 0 && s[len - 1] == '=') {
-		pad = 1;
-		if (s[len - 2] == '=')
-			pad = 2;
-	}
-	n = len / 4 * 3;
-	buf = malloc(n ? n : 1);
-	if (buf == NULL)
-		return oom(err);
-	i = b64_decode(buf, (const unsigned char *)s, len - pad);
-	if (i < len - pad) {
-		free(buf);
-		return mg_err_set(err, MG_EINPUT,
-		                  "invalid base64 at offset %zu", i);
-	}
-	/*
-	 * One encoding per byte string: the bits that the padding leaves
-	 * unused must be zero (b64_decode leaves them out).
-	 */
-	if ((pad == 2 && (b64_value(s[len - 3]) & 0x0f) != 0) ||
-	    (pad == 1 && (b64_value(s[len - 2]) & 0x03) != 0)) {
-		free(buf);
-		return mg_err_set(err, MG_EINPUT,
-		                  "invalid base64 at offset %zu: non-zero "
-		                  "padding bits",
-		                  len - pad - 1);
-	}
-	*out = buf;
-	*out_len = n - pad;
-	return 0;
-}
+/* SHA-256 */
 
 static void sha256_hex(char out[SHA256_HEX + 1], const void *data, size_t len)
 {
@@ -1369,7 +1174,7 @@ static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
 	if (!cJSON_IsString(it[P_DATA]) || it[P_DATA]->valuestring == NULL)
 		return bad(err, &dp, "expected a string");
 	s = it[P_DATA]->valuestring;
-	error = mg_runjson_base64_decode(&data, &len, s, strlen(s), err);
+	error = mg_base64_decode(&data, &len, s, strlen(s), err);
 	if (error < 0) {
 		jp_format(path, sizeof(path), &dp);
 		mg_err_prefix(err, "field '%s'", path);
@@ -1898,7 +1703,7 @@ static void w_profile(struct writer *w, const mg_profile *p, bool comma)
 	w_lit(w, ",\"data_base64\":\"");
 	w->values++;
 	if (w->error == 0)
-		w->error = mg_runjson_base64_encode(w->out, p->data, p->len);
+		w->error = mg_base64_encode(w->out, p->data, p->len);
 	sha256_hex(sha, p->data, p->len);
 	w_lit(w, "\",\"sha256\":");
 	w_str(w, sha);

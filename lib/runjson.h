@@ -126,17 +126,4 @@ int mg_runjson_write(mg_buf *out, const mg_run *run, mg_err *err);
  */
 int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err);
 
-/* Append the base64 (RFC 4648, padded, one line) of data to out. */
-int mg_runjson_base64_encode(mg_buf *out, const unsigned char *data,
-                             size_t len);
-
-/*
- * Decode canonical base64: length a multiple of 4, only the standard
- * alphabet, '=' only as one or two final padding characters, unused bits
- * zero. *out (free() it) receives *out_len bytes; MG_EINPUT with "invalid
- * base64 at offset N", MG_ENOMEM, or MG_ELIMIT above MG_RUNJSON_MAX_INPUT.
- */
-int mg_runjson_base64_decode(unsigned char **out, size_t *out_len,
-                             const char *s, size_t len, mg_err *err);
-
 #endif

@@ -18,7 +18,8 @@ static int cmp_unit_seq(const void *a, const void *b)
 {
 	const mg_sample *x = *(const mg_sample *const *)a;
 	const mg_sample *y = *(const mg_sample *const *)b;
-	int c = strcmp(x->unit, y->unit);
+	/* a run's samples share one copy of each unit (mg_run_add_sample) */
+	int c = x->unit == y->unit ? 0 : strcmp(x->unit, y->unit);
 
 	if (c)
 		return c;
@@ -127,7 +128,8 @@ int mg_store_sets_build(mg_store_sets **out, const mg_run *run, mg_err *err)
 
 		for (j = i + 1;
 		     j < run->nsamples && s->order[j]->bench == a->bench &&
-		     strcmp(s->order[j]->unit, a->unit) == 0;
+		     (s->order[j]->unit == a->unit ||
+		      strcmp(s->order[j]->unit, a->unit) == 0);
 		     j++)
 			;
 		error = add_set(s, run, &s->order[i], j - i, &text, err);

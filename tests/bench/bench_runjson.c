@@ -15,7 +15,7 @@
  *     built its tree before jsonstrict.c), for comparison,
  *   - mg_jsonstrict_parse() + mg_jsonarena_release(): the syntax check and
  *     the tree, the reader's first two steps,
- *   - mg_runjson_base64_decode() of the profile text alone,
+ *   - mg_base64_decode() of the profile text alone,
  *   - SHA-256 (EVP_Digest) of the decoded profile alone.
  *
  *   bench_runjson [-n N] [-b BENCHMARKS] [-p PROFILE_BYTES] [-r]
@@ -34,6 +34,7 @@
 #include "jsonarena.h"
 #include "jsonstrict.h"
 #include "run.h"
+#include "base64.h"
 #include "runjson.h"
 
 int main(int argc, char **argv);
@@ -205,8 +206,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		free(decoded);
 		t0 = now_ns();
-		if (mg_runjson_base64_decode(&decoded, &dlen, b64, b64len,
-		                             &err) < 0)
+		if (mg_base64_decode(&decoded, &dlen, b64, b64len, &err) < 0)
 			die("base64: %s", err.msg);
 		t[i] = now_ns() - t0;
 	}

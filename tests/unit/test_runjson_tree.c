@@ -23,6 +23,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "mgtest.h"
 #include "jsonarena.h"
 #include "jsonstrict.h"
+#include "base64.h"
 #include "runjson.h"
 
 /* ---- the arena ---- */
@@ -131,6 +132,13 @@ static cJSON *parse_both(mg_jsonarena *a, const char *s, size_t len)
 	return mine;
 }
 
+/* 200 characters that need no look. */
+#define LONG_PLAIN                                                             \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"     \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"     \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"     \
+	"~!@#$%^&"
+
 static void test_tree(void **state)
 {
 	static const char *const docs[] = {
@@ -181,6 +189,63 @@ static void test_tree(void **state)
 	c = cJSON_GetArrayItem(t, 24); /* -2147483649 */
 	assert_int_equal(c->valueint, INT_MIN);
 	mg_jsonarena_release(&a);
+}
+
+/*
+ * Strings past 16 bytes are scanned 32 bytes at a time where the CPU has
+ * AVX2: an escape, a UTF-8 character, a control character or a bad byte
+ * at every offset of a long string must be found where it is.
+ */
+static void test_tree_long_strings(void **state)
+{
+	static const char *const inserts[] = {"\\\"", "\\n", "\xc3\xa9",
+	                                      "\\u20ac"};
+	static const char *const decoded[] = {"\"", "\n", "\xc3\xa9",
+	                                      "\xe2\x82\xac"};
+	char doc[512], want[512], msg[64];
+	mg_err err = MG_ERR_INIT;
+	mg_jsonarena a;
+	cJSON *t;
+	size_t k, i, n, bad;
+
+	(void)state;
+	for (k = 0; k < 200; k++) {
+		for (i = 0; i < sizeof(inserts) / sizeof(inserts[0]); i++) {
+			n = (size_t)snprintf(doc, sizeof(doc),
+			                     "[\"%.*s%s%.*s\"]", (int)k,
+			                     LONG_PLAIN, inserts[i],
+			                     (int)(199 - k), LONG_PLAIN);
+			t = parse_both(&a, doc, n);
+			snprintf(want, sizeof(want), "%.*s%s%.*s", (int)k,
+			         LONG_PLAIN, decoded[i], (int)(199 - k),
+			         LONG_PLAIN);
+			assert_string_equal(t->child->valuestring, want);
+			mg_jsonarena_release(&a);
+		}
+		/* A raw control character: refused at its column. */
+		n = (size_t)snprintf(doc, sizeof(doc), "[\"%.*s\t%.*s\"]",
+		                     (int)k, LONG_PLAIN, (int)(199 - k),
+		                     LONG_PLAIN);
+		mg_jsonarena_init(&a, mg_jsonstrict_tree_size(n, 100));
+		assert_int_equal(
+		        mg_jsonstrict_parse(&t, &bad, &a, doc, n, 100, &err),
+		        MG_EINPUT);
+		snprintf(msg, sizeof(msg), "line 1, column %zu: control",
+		         k + 3);
+		assert_non_null(strstr(err.msg, msg));
+		mg_jsonarena_release(&a);
+		/* A byte that is not UTF-8: parsed, and its offset noted. */
+		n = (size_t)snprintf(doc, sizeof(doc), "[\"%.*s\xff%.*s\"]",
+		                     (int)k, LONG_PLAIN, (int)(199 - k),
+		                     LONG_PLAIN);
+		mg_jsonarena_init(&a, mg_jsonstrict_tree_size(n, 100));
+		assert_int_equal(
+		        mg_jsonstrict_parse(&t, &bad, &a, doc, n, 100, &err),
+		        0);
+		assert_int_equal(bad, k + 2);
+		assert_int_equal(strlen(t->child->valuestring), 200);
+		mg_jsonarena_release(&a);
+	}
 }
 
 /*
@@ -324,12 +389,12 @@ static void test_base64_tables(void **state)
 		for (i = 0; i < len; i++)
 			data[i] = (unsigned char)(i * 131 + len * 7 + (i >> 3));
 		mg_buf_reset(&text);
-		assert_int_equal(mg_runjson_base64_encode(&text, data, len), 0);
+		assert_int_equal(mg_base64_encode(&text, data, len), 0);
 		wlen = ref_b64_decode(want, text.ptr, text.len);
 		assert_int_equal(wlen, len);
-		assert_int_equal(mg_runjson_base64_decode(&got, &glen, text.ptr,
-		                                          text.len, &err),
-		                 0);
+		assert_int_equal(
+		        mg_base64_decode(&got, &glen, text.ptr, text.len, &err),
+		        0);
 		assert_int_equal(glen, len);
 		if (len)
 			assert_memory_equal(got, want, len);
@@ -342,9 +407,8 @@ static void test_base64_tables(void **state)
 
 			g[4 + k] = alpha[i];
 			wlen = ref_b64_decode(want, g, 8);
-			assert_int_equal(mg_runjson_base64_decode(&got, &glen,
-			                                          g, 8, &err),
-			                 0);
+			assert_int_equal(
+			        mg_base64_decode(&got, &glen, g, 8, &err), 0);
 			assert_int_equal(glen, wlen);
 			assert_memory_equal(got, want, wlen);
 			free(got);
@@ -355,9 +419,9 @@ static void test_base64_tables(void **state)
 		char c = bad[i];
 
 		bad[i] = '*';
-		assert_int_equal(mg_runjson_base64_decode(&got, &glen, bad,
-		                                          strlen(bad), &err),
-		                 MG_EINPUT);
+		assert_int_equal(
+		        mg_base64_decode(&got, &glen, bad, strlen(bad), &err),
+		        MG_EINPUT);
 		snprintf(msg, sizeof(msg), "invalid base64 at offset %zu", i);
 		assert_string_equal(err.msg, msg);
 		bad[i] = c;
@@ -505,6 +569,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_arena),
 	        cmocka_unit_test(test_tree),
+	        cmocka_unit_test(test_tree_long_strings),
 	        cmocka_unit_test(test_tree_numbers),
 	        cmocka_unit_test(test_tree_errors),
 	        cmocka_unit_test(test_base64_tables),
