@@ -277,6 +277,7 @@ static int configure(mg_store *st, unsigned flags, mg_err *err)
 		error = mg_store__exec(st, "PRAGMA temp_store = MEMORY", err);
 	if (error < 0)
 		return error;
+	st->sync_full = (flags & MG_STORE_SYNC_FULL) != 0;
 	return mg_store__exec(st,
 	                      (flags & MG_STORE_SYNC_FULL)
 	                              ? "PRAGMA synchronous = FULL"

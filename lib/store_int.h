@@ -36,6 +36,7 @@ struct mg_store {
 	int fail_after;     /* fault injection: steps until a forced failure */
 	bool in_tx;         /* inside mg_store_begin/commit */
 	bool defer_history; /* mg_store_defer_history */
+	bool sync_full;     /* opened with MG_STORE_SYNC_FULL */
 	/*
 	 * Per slice of mg_store_history_apply: every pending run up to this
 	 * id has that slice written, by this connection (0 when opened: a

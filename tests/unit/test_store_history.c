@@ -9,6 +9,7 @@
 
 #include "mgtest.h"
 #include "store.h"
+#include "store_int.h"
 
 #define NRUNS 48
 
@@ -247,6 +248,21 @@ static size_t immediate(const char *dir)
  * together, and last each slice in turn. Both give the points of the
  * samples, and the same number of them.
  */
+/* The connection's PRAGMA synchronous (white box: store_int.h). */
+static int synchronous(mg_store *st)
+{
+	sqlite3_stmt *stmt = NULL;
+	int v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(st->db, "PRAGMA synchronous", -1,
+	                                    &stmt, NULL),
+	                 SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
 static void test_points_of_the_samples(void **state)
 {
 	mgt_store_fixture *f = *state;
@@ -260,7 +276,8 @@ static void test_points_of_the_samples(void **state)
 
 	assert_true(want > 100);
 	rng = 88172645463325252ULL;
-	assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+	/* as memgate-server opens it with --sync full */
+	assert_int_equal(mg_store_open(&st, db, MG_STORE_SYNC_FULL, &err), 0);
 	mg_store_defer_history(st, true);
 	for (k = 0; k < NRUNS; k++) {
 		mg_run run;
@@ -314,6 +331,11 @@ static void test_points_of_the_samples(void **state)
 	assert_int_equal(
 	        mg_store_history_apply(st, -1, 5, &applied, NULL, &err), 0);
 	assert_int_equal(applied, 0);
+	/*
+	 * Applies commit at synchronous=NORMAL (store_history.c says why);
+	 * the runs stored after them must be FULL again (2).
+	 */
+	assert_int_equal(synchronous(st), 2);
 	mg_store_close(st);
 	assert_int_equal(check_points(db), want);
 	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM runs WHERE "
