@@ -37,6 +37,14 @@ const char *mg_blobdir_path(const mg_blobdir *d);
 int mg_blobdir_put(mg_blobdir *d, const char *name, const void *data,
                    size_t len, bool *created, mg_err *err);
 
+/*
+ * How many files this handle wrote (in part) with O_DIRECT: the whole
+ * pages of a page-aligned block of 64 KiB or more go straight to the
+ * disk, not through the page cache (mg_base64_decode's blocks are
+ * page-aligned); on file systems without O_DIRECT, none.
+ */
+size_t mg_blobdir_direct_writes(const mg_blobdir *d);
+
 /* Flush the directory itself, so the renames done so far survive. */
 int mg_blobdir_sync(mg_blobdir *d, mg_err *err);
 
