@@ -428,6 +428,51 @@ static int check_sample(const mg_sample *s, size_t j, mg_err *err)
 	return 0;
 }
 
+static int cmp_sample_at(const void *a, const void *b, void *arg)
+{
+	const mg_sample *v = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = key_sample(&v[i], &v[j]);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/*
+ * find_dup() for the samples, whose benchmarks are known to exist:
+ * grouped by benchmark first (a counting sort), so each sort takes a few
+ * dozen samples instead of the run's thousands (6,000 in the ingest
+ * benchmark: 0.27 ms of a 3 ms read as one sort).
+ */
+static int find_dup_sample(bool *found, size_t *dup, size_t *orig,
+                           const mg_run *run)
+{
+	size_t *order = NULL, *first = NULL, b, k, n, *g;
+
+	*found = false;
+	*dup = *orig = 0;
+	if (mg_run_group_samples(run, &order, &first) < 0)
+		return MG_ENOMEM;
+	for (b = 0; b < run->nbenches; b++) {
+		g = order + first[b];
+		n = first[b + 1] - first[b];
+		if (n > 1)
+			qsort_r(g, n, sizeof(*g), cmp_sample_at,
+			        (void *)run->samples);
+		for (k = 1; k < n; k++) {
+			if (key_sample(&run->samples[g[k - 1]],
+			               &run->samples[g[k]]) != 0 ||
+			    (*found && g[k] > *dup))
+				continue;
+			*found = true;
+			*dup = g[k];
+			*orig = g[k - 1];
+		}
+	}
+	free(order);
+	free(first);
+	return 0;
+}
+
 static int check_samples(const mg_run *run, mg_err *err)
 {
 	size_t *seen = NULL, k, dup, orig;
@@ -453,8 +498,7 @@ static int check_samples(const mg_run *run, mg_err *err)
 	free(seen);
 	if (error < 0)
 		return error;
-	if (find_dup(&found, &dup, &orig, run->samples, run->nsamples,
-	             sizeof(*run->samples), key_sample) < 0)
+	if (find_dup_sample(&found, &dup, &orig, run) < 0)
 		return oom(err);
 	if (found) {
 		jp arr = {&ROOT, "benchmarks", 0};

@@ -460,6 +460,46 @@ static void test_write_refuses(void **state)
 	                   "field 'samples[2].benchmark': no such benchmark");
 	mg_run_release(&run);
 
+	/*
+	 * Duplicates in two benchmarks, samples interleaved: the one named is
+	 * the lowest-numbered repeat in the run (samples[4], the third of
+	 * BenchmarkB's), not the first benchmark's (samples[5]).
+	 */
+	{
+		size_t b;
+
+		make_small_run(&run);
+		assert_int_equal(mg_run_add_bench(&run, &b, "BenchmarkB", "", 0,
+		                                  NULL, 0),
+		                 0);
+		run.nsamples = 0;
+		assert_int_equal(mg_run_add_sample(&run, 0, "ns/op", 1, 1, 0),
+		                 0);
+		assert_int_equal(mg_run_add_sample(&run, b, "ns/op", 1, 1, 0),
+		                 0);
+		assert_int_equal(mg_run_add_sample(&run, 0, "B/op", 1, 1, 0),
+		                 0);
+		assert_int_equal(mg_run_add_sample(&run, b, "B/op", 1, 1, 0),
+		                 0);
+		assert_int_equal(mg_run_add_sample(&run, b, "ns/op", 2, 1, 0),
+		                 0);
+		assert_int_equal(mg_run_add_sample(&run, 0, "ns/op", 2, 1, 0),
+		                 0);
+		expect_write_error(
+		        &run, MG_EINPUT,
+		        "field 'benchmarks[1].samples[2]': duplicate "
+		        "of samples[0] (same unit and seq)");
+		/* a unit string of its own, equal to the shared one */
+		run.samples[4].seq = 1;
+		run.samples[5].unit = "B/op";
+		expect_write_error(
+		        &run, MG_EINPUT,
+		        "field 'benchmarks[0].samples[2]': duplicate "
+		        "of samples[1] (same unit and seq)");
+		run.samples[5].unit = run.samples[0].unit;
+		mg_run_release(&run);
+	}
+
 	/* A size limit of the caller's buffer is respected. */
 	{
 		mg_buf small = MG_BUF_INIT(100);
