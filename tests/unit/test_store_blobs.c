@@ -418,9 +418,23 @@ static void test_blobdir_refusals(void **state)
 	mg_blobdir_free(d);
 }
 
+/* Whether files in dir take an aligned O_DIRECT write of one page. */
+static bool direct_io_works(const char *dir, const unsigned char *page)
+{
+	char *path = mgt_path(dir, "direct-probe");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	bool ok = fd >= 0 && write(fd, page, 4096) == 4096;
+
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	free(path);
+	return ok;
+}
+
 /*
  * Page-aligned blocks of 64 KiB or more go to the disk with O_DIRECT
- * (the temporary directory is on a file system that has it here), the
+ * where the file system takes it (the test says when it does not), the
  * rest through the page cache; every size reads back the same, tail
  * included, whichever way it went.
  */
@@ -437,11 +451,17 @@ static void test_blobdir_direct(void **state)
 	bool created;
 	char name[32];
 	int shift;
+	bool can;
 
 	assert_int_equal(posix_memalign((void **)&block, 4096, (2 << 20)), 0);
 	for (k = 0; k < (2 << 20); k++)
 		block[k] = (unsigned char)(k * 7 + k / 4096);
 	assert_int_equal(mg_blobdir_open(&d, f->profiles, true, &err), 0);
+	can = direct_io_works(f->profiles, block);
+	if (!can)
+		print_message("no O_DIRECT under %s: only the contents are "
+		              "checked\n",
+		              f->profiles);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		for (shift = 0; shift <= 1; shift++) {
 			snprintf(name, sizeof(name), "f%zu-%d", i, shift);
@@ -452,7 +472,7 @@ static void test_blobdir_direct(void **state)
 			                 0);
 			assert_true(created);
 			/* aligned and large enough: direct, else not */
-			if (shift == 0 && sizes[i] >= (64 << 10)) {
+			if (can && shift == 0 && sizes[i] >= (64 << 10)) {
 				assert_int_equal(mg_blobdir_direct_writes(d),
 				                 before + 1);
 				direct++;
@@ -468,7 +488,7 @@ static void test_blobdir_direct(void **state)
 			free(back);
 		}
 	}
-	assert_int_equal(direct, 4);
+	assert_int_equal(direct, can ? 4 : 0);
 	mg_blobdir_free(d);
 	free(block);
 }
