@@ -19,8 +19,14 @@
  * server never parses a profile on ingest, so their content does not
  * change its cost; only their size does.
  *
+ *   3. with --against OTHER: ingest only, N pairs (--pairs, default 6)
+ *      of this server and OTHER on the same documents, the first of
+ *      each pair alternating, and the median of the pairs' differences
+ *      (see bench_pairs).
+ *
  *   bench_server [--server PATH] [--runs R] [--uploaders U]
  *                [--skip-ingest] [--skip-history] [--keep DIR]
+ *                [--against OTHER [--pairs N] [--sync full|normal]]
  *
  * PATH defaults to $MEMGATE_SERVER_BIN, then ../../server/memgate-server
  * relative to this program's directory in the build tree.
@@ -353,28 +359,15 @@ static void writer_summary(const char *path, int nruns)
 		       points.cpu / nruns, points.wall / nruns);
 }
 
-static void bench_ingest(const char *sync, int nruns, int nup)
+/* The run documents of an ingest, made once (before any timing). */
+static mg_buf *make_docs(int nruns, size_t *bytes)
 {
-	char db[4200];
-	struct server srv;
-	struct ingest in;
-	struct sampler smp;
-	char log[sizeof(srv.log)];
-	pthread_t t[MAX_UPLOADERS], st;
-	int64_t t0, wall;
-	size_t bytes = 0;
-	long idle_before, idle_after, hwm;
-	double cpu0, cpu1, ccpu0, ccpu1;
+	mg_buf *docs = calloc((size_t)nruns, sizeof(*docs));
 	int i;
 
-	snprintf(db, sizeof(db), "%s/ingest-%s.db", workdir, sync);
-	unlink(db);
-	memset(&in, 0, sizeof(in));
-	in.ndocs = nruns;
-	in.docs = calloc((size_t)nruns, sizeof(*in.docs));
-	in.lat = calloc((size_t)nruns, sizeof(*in.lat));
-	if (in.docs == NULL || in.lat == NULL)
+	if (docs == NULL)
 		die("out of memory");
+	*bytes = 0;
 	for (i = 0; i < nruns; i++) {
 		mg_err err = MG_ERR_INIT;
 		mg_run run;
@@ -383,13 +376,50 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 		mg_bench_sha(parent, (uint64_t)i + 1000000);
 		mg_bench_make_run(&run, "bench/ingest", (uint64_t)i, parent,
 		                  200, 3, 10, PROFILE_BYTES);
-		mg_buf_init(&in.docs[i], MG_BUF_NOLIMIT);
-		if (mg_runjson_write(&in.docs[i], &run, &err) < 0)
+		mg_buf_init(&docs[i], MG_BUF_NOLIMIT);
+		if (mg_runjson_write(&docs[i], &run, &err) < 0)
 			die("runjson: %s", err.msg);
-		bytes += in.docs[i].len;
+		*bytes += docs[i].len;
 		mg_run_release(&run);
 	}
-	start_server(&srv, db, sync, sync);
+	return docs;
+}
+
+/* What one ingest measured. */
+struct figures {
+	double rps, p50, p99, max, cpu, client_cpu;
+	int failures;
+};
+
+/*
+ * Upload docs with nup uploaders to a fresh server on a new database
+ * `name`.db; with `print`, say everything measured (RSS, writer,
+ * history thread); `out` gets the main figures.
+ */
+static void run_ingest(const char *sync, const char *name, mg_buf *docs,
+                       int nruns, size_t bytes, int nup, bool print,
+                       struct figures *out)
+{
+	char db[4200];
+	struct server srv;
+	struct ingest in;
+	struct sampler smp;
+	char log[sizeof(srv.log)];
+	pthread_t t[MAX_UPLOADERS], st;
+	int64_t t0, wall;
+	long idle_before, idle_after, hwm;
+	double cpu0, cpu1, ccpu0, ccpu1;
+	int i;
+
+	snprintf(db, sizeof(db), "%s/%s.db", workdir, name);
+	unlink(db);
+	memset(&in, 0, sizeof(in));
+	in.ndocs = nruns;
+	in.docs = docs;
+	in.lat = calloc((size_t)nruns, sizeof(*in.lat));
+	if (in.lat == NULL)
+		die("out of memory");
+	start_server(&srv, db, sync, name);
 	in.token = make_token(db, "bench/ingest");
 	snprintf(in.url, sizeof(in.url), "%s/api/v1/runs", srv.url);
 	sleep_ms(300);
@@ -414,36 +444,165 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	atomic_store(&smp.stop, true);
 	pthread_join(st, NULL);
 	hwm = proc_kb(srv.pid, "VmHWM");
-	sleep_ms(2000);
+	if (print)
+		sleep_ms(2000);
 	idle_after = proc_kb(srv.pid, "VmRSS");
 	snprintf(log, sizeof(log), "%s", srv.log);
 	stop_server(&srv);
 
 	qsort(in.lat, (size_t)nruns, sizeof(*in.lat), cmp_i64);
-	printf("ingest, synchronous=%s: %d runs (200 benchmarks x 3 units x "
-	       "10 samples + 1 MiB profile; %.2f MB/run JSON) by %d "
-	       "uploaders\n",
-	       sync, nruns, (double)bytes / nruns / 1e6, nup);
-	printf("  %.1f runs/s, %.1f MB/s; latency p50 %.1f ms, p99 %.1f ms, "
-	       "max %.1f ms; failures %d\n",
-	       nruns / ((double)wall / 1e9),
-	       (double)bytes / ((double)wall / 1e3),
-	       quantile_ms(in.lat, (size_t)nruns, 0.50),
-	       quantile_ms(in.lat, (size_t)nruns, 0.99),
-	       (double)in.lat[nruns - 1] / 1e6, atomic_load(&in.failures));
-	printf("  server CPU %.1f ms/run (user+system, all threads); "
-	       "uploaders (this program, curl) %.1f ms/run\n",
-	       (cpu1 - cpu0) / nruns, (ccpu1 - ccpu0) / nruns);
-	printf("  server RSS: idle before %.1f MB, peak %.1f MB (VmHWM %.1f "
-	       "MB), idle after %.1f MB\n",
-	       idle_before / 1024.0, smp.peak_kb / 1024.0, hwm / 1024.0,
-	       idle_after / 1024.0);
-	writer_summary(log, nruns);
-	for (i = 0; i < nruns; i++)
-		mg_buf_release(&in.docs[i]);
-	free(in.docs);
+	out->rps = nruns / ((double)wall / 1e9);
+	out->p50 = quantile_ms(in.lat, (size_t)nruns, 0.50);
+	out->p99 = quantile_ms(in.lat, (size_t)nruns, 0.99);
+	out->max = (double)in.lat[nruns - 1] / 1e6;
+	out->cpu = (cpu1 - cpu0) / nruns;
+	out->client_cpu = (ccpu1 - ccpu0) / nruns;
+	out->failures = atomic_load(&in.failures);
+	if (print) {
+		printf("ingest, synchronous=%s: %d runs (200 benchmarks x 3 "
+		       "units x 10 samples + 1 MiB profile; %.2f MB/run "
+		       "JSON) by %d uploaders\n",
+		       sync, nruns, (double)bytes / nruns / 1e6, nup);
+		printf("  %.1f runs/s, %.1f MB/s; latency p50 %.1f ms, p99 "
+		       "%.1f ms, max %.1f ms; failures %d\n",
+		       out->rps, (double)bytes / ((double)wall / 1e3), out->p50,
+		       out->p99, out->max, out->failures);
+		printf("  server CPU %.1f ms/run (user+system, all threads); "
+		       "uploaders (this program, curl) %.1f ms/run\n",
+		       out->cpu, out->client_cpu);
+		printf("  server RSS: idle before %.1f MB, peak %.1f MB (VmHWM "
+		       "%.1f MB), idle after %.1f MB\n",
+		       idle_before / 1024.0, smp.peak_kb / 1024.0, hwm / 1024.0,
+		       idle_after / 1024.0);
+		writer_summary(log, nruns);
+	}
 	free(in.lat);
 	free((char *)in.token);
+}
+
+static void free_docs(mg_buf *docs, int nruns)
+{
+	int i;
+
+	for (i = 0; i < nruns; i++)
+		mg_buf_release(&docs[i]);
+	free(docs);
+}
+
+static void bench_ingest(const char *sync, int nruns, int nup)
+{
+	struct figures f;
+	size_t bytes;
+	mg_buf *docs = make_docs(nruns, &bytes);
+	char name[64];
+
+	snprintf(name, sizeof(name), "ingest-%s", sync);
+	run_ingest(sync, name, docs, nruns, bytes, nup, true, &f);
+	free_docs(docs, nruns);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove a database of run_ingest() and its profile files. */
+static void remove_db(const char *name)
+{
+	char path[4300];
+	static const char *const ext[] = {".db", ".db-wal", ".db-shm"};
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", workdir, name, ext[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/%s.db-profiles", workdir, name);
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * --against OTHER --pairs N: this VM's speed drifts by a third within
+ * minutes, so two servers compare only when measured close together.
+ * Each pair runs both on the same documents, one right after the other,
+ * the first to go alternating; the summary is the median of the pairs'
+ * differences and how many pairs each side won.
+ */
+static void bench_pairs(const char *sync, const char *other, int pairs,
+                        int nruns, int nup)
+{
+	const char *bins[2] = {server_bin, other};
+	double d_rps[64], d_cpu[64], d_p99[64], a[3][64], b[3][64];
+	int won_rps = 0, won_cpu = 0, won_p99 = 0, k, j;
+	size_t bytes;
+	mg_buf *docs = make_docs(nruns, &bytes);
+
+	printf("pairs, synchronous=%s, %d runs by %d uploaders each: A %s, "
+	       "B %s\n",
+	       sync, nruns, nup, bins[0], bins[1]);
+	for (k = 0; k < pairs; k++) {
+		struct figures f[2];
+
+		for (j = 0; j < 2; j++) {
+			int w = (k % 2) ? 1 - j : j;
+			char name[64];
+
+			snprintf(name, sizeof(name), "pair%d-%c", k, "AB"[w]);
+			server_bin = bins[w];
+			run_ingest(sync, name, docs, nruns, bytes, nup, false,
+			           &f[w]);
+			remove_db(name);
+			if (f[w].failures)
+				die("%s: %d uploads failed", bins[w],
+				    f[w].failures);
+		}
+		server_bin = bins[0];
+		printf("  pair %d (%s first): A %.1f runs/s, p99 %.1f ms, "
+		       "CPU %.1f ms/run; B %.1f runs/s, p99 %.1f ms, CPU "
+		       "%.1f ms/run\n",
+		       k + 1, k % 2 ? "B" : "A", f[0].rps, f[0].p99, f[0].cpu,
+		       f[1].rps, f[1].p99, f[1].cpu);
+		fflush(stdout);
+		a[0][k] = f[0].rps;
+		a[1][k] = f[0].p99;
+		a[2][k] = f[0].cpu;
+		b[0][k] = f[1].rps;
+		b[1][k] = f[1].p99;
+		b[2][k] = f[1].cpu;
+		d_rps[k] = f[0].rps - f[1].rps;
+		d_cpu[k] = f[0].cpu - f[1].cpu;
+		d_p99[k] = f[0].p99 - f[1].p99;
+		won_rps += d_rps[k] > 0;
+		won_cpu += d_cpu[k] < 0;
+		won_p99 += d_p99[k] < 0;
+	}
+	printf("  A - B, median of %d pairs: %+.1f runs/s (A more in %d), "
+	       "%+.2f ms of server CPU per run (A less in %d), p99 %+.1f ms "
+	       "(A lower in %d)\n",
+	       pairs, median(d_rps, pairs), won_rps, median(d_cpu, pairs),
+	       won_cpu, median(d_p99, pairs), won_p99);
+	printf("  medians: A %.1f runs/s, p99 %.1f ms, CPU %.1f ms/run; B "
+	       "%.1f runs/s, p99 %.1f ms, CPU %.1f ms/run\n",
+	       median(a[0], pairs), median(a[1], pairs), median(a[2], pairs),
+	       median(b[0], pairs), median(b[1], pairs), median(b[2], pairs));
+	free_docs(docs, nruns);
 }
 
 /* ---- history ----------------------------------------------------------- */
@@ -538,20 +697,11 @@ static void bench_history(void)
 	stop_server(&srv);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	static char self_rel[4200];
-	const char *keep = NULL;
-	int runs = 200, up = 8, i;
+	const char *keep = NULL, *against = NULL, *sync = "full";
+	int runs = 200, up = 8, pairs = 6, i;
 	bool ingest = true, history = true;
 
 	server_bin = getenv("MEMGATE_SERVER_BIN");
@@ -568,13 +718,24 @@ int main(int argc, char **argv)
 			history = false;
 		else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc)
 			keep = argv[++i];
+		else if (strcmp(argv[i], "--against") == 0 && i + 1 < argc)
+			against = argv[++i];
+		else if (strcmp(argv[i], "--pairs") == 0 && i + 1 < argc)
+			pairs = (int)strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--sync") == 0 && i + 1 < argc)
+			sync = argv[++i];
 		else
 			die("usage: bench_server [--server PATH] [--runs R] "
 			    "[--uploaders U] [--skip-ingest] [--skip-history] "
-			    "[--keep DIR]");
+			    "[--keep DIR] [--against OTHER [--pairs N] "
+			    "[--sync full|normal]]");
 	}
 	if (runs < 1 || up < 1 || up > MAX_UPLOADERS)
 		die("bad --runs or --uploaders");
+	if (pairs < 1 || pairs > 64)
+		die("--pairs: 1 to 64");
+	if (strcmp(sync, "full") != 0 && strcmp(sync, "normal") != 0)
+		die("--sync: full or normal");
 	if (server_bin == NULL) {
 		char self[4096];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -601,12 +762,16 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	printf("bench_server: %s, %ld CPUs\n", server_bin,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	if (ingest) {
-		bench_ingest("full", runs, up);
-		bench_ingest("normal", runs, up);
+	if (against) {
+		bench_pairs(sync, against, pairs, runs, up);
+	} else {
+		if (ingest) {
+			bench_ingest("full", runs, up);
+			bench_ingest("normal", runs, up);
+		}
+		if (history)
+			bench_history();
 	}
-	if (history)
-		bench_history();
 	curl_global_cleanup();
 	if (keep == NULL)
 		nftw(workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
