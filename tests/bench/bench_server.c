@@ -33,7 +33,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -45,6 +44,7 @@
 
 #include "benchrun.h"
 #include "buf.h"
+#include "fsutil.h"
 #include "run.h"
 #include "runjson.h"
 #include "store.h"
@@ -501,15 +501,6 @@ static void bench_ingest(const char *sync, int nruns, int nup)
 	free_docs(docs, nruns);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* Remove a database of run_ingest() and its profile files. */
 static void remove_db(const char *name)
 {
@@ -522,7 +513,7 @@ static void remove_db(const char *name)
 		unlink(path);
 	}
 	snprintf(path, sizeof(path), "%s/%s.db-profiles", workdir, name);
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)mg_rmtree(path);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -774,6 +765,6 @@ int main(int argc, char **argv)
 	}
 	curl_global_cleanup();
 	if (keep == NULL)
-		nftw(workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		(void)mg_rmtree(workdir);
 	return 0;
 }
