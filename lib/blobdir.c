@@ -92,22 +92,29 @@ static bool good_name(const char *name)
 	       strchr(name, '/') == NULL;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+/* How many of len bytes went out before the end or an error (errno). */
+static size_t write_some(int fd, const unsigned char *p, size_t len)
 {
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			if (w == 0)
 				errno = EIO;
-			return -1;
+			break;
 		}
-		p += w;
-		len -= (size_t)w;
+		done += (size_t)w;
 	}
-	return 0;
+	return done;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+	return write_some(fd, p, len) == len ? 0 : -1;
 }
 
 /*
@@ -126,7 +133,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 static int write_direct(mg_blobdir *d, int fd, const void **data, size_t *len)
 {
 	const unsigned char *p = *data;
-	size_t n = *len / DIRECT_ALIGN * DIRECT_ALIGN, done = 0;
+	size_t n = *len / DIRECT_ALIGN * DIRECT_ALIGN, done;
 	int flags;
 
 	if (*len < DIRECT_MIN || (uintptr_t)p % DIRECT_ALIGN != 0)
@@ -134,18 +141,10 @@ static int write_direct(mg_blobdir *d, int fd, const void **data, size_t *len)
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_DIRECT) < 0)
 		return 0;
-	while (done < n) {
-		ssize_t w = write(fd, p + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0 || (size_t)w % DIRECT_ALIGN != 0)
-			break;
-		done += (size_t)w;
-	}
+	/* whole pages only: a refused or short write leaves the rest */
+	done = write_some(fd, p, n) / DIRECT_ALIGN * DIRECT_ALIGN;
 	if (fcntl(fd, F_SETFL, flags) < 0)
 		return -1;
-	/* a short or refused direct write: the page cache writes the rest */
 	if (done < n && lseek(fd, (off_t)done, SEEK_SET) < 0)
 		return -1;
 	if (done > 0)

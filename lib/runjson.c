@@ -271,56 +271,70 @@ static int key_func(const void *a, const void *b)
 	return c;
 }
 
+/* The elements that find_dup() compares, and how. */
 struct dup_sort {
+	const char *base;                       /* element 0 */
+	size_t size;                            /* bytes per element */
 	int (*key)(const void *, const void *); /* compares two elements */
 };
 
 static int cmp_by_key(const void *a, const void *b, void *arg)
 {
 	const struct dup_sort *ds = arg;
-	const char *x = *(const char *const *)a;
-	const char *y = *(const char *const *)b;
-	int c = ds->key(x, y);
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = ds->key(ds->base + i * ds->size, ds->base + j * ds->size);
 
-	/* Equal keys stay in array order, so the earlier one comes first. */
-	if (c == 0)
-		c = (x > y) - (x < y);
-	return c;
+	/* Equal keys stay in index order, so the earlier one comes first. */
+	return c ? c : (i > j) - (i < j);
+}
+
+/*
+ * Look among the n elements whose indexes are idx[0..n) (sorted here,
+ * in O(n log n)) for equal keys. If some repeat an earlier element and
+ * one has a lower index than *dup (or *found is false), *found is set,
+ * *dup is that index and *orig the element it repeats.
+ */
+static void dup_among(bool *found, size_t *dup, size_t *orig,
+                      const struct dup_sort *ds, size_t *idx, size_t n)
+{
+	size_t i;
+
+	if (n > 1)
+		qsort_r(idx, n, sizeof(*idx), cmp_by_key, (void *)ds);
+	for (i = 1; i < n; i++) {
+		if (ds->key(ds->base + idx[i - 1] * ds->size,
+		            ds->base + idx[i] * ds->size) != 0 ||
+		    (*found && idx[i] > *dup))
+			continue;
+		*found = true;
+		*dup = idx[i];
+		*orig = idx[i - 1];
+	}
 }
 
 /*
  * Look for elements with equal keys among the n elements of base (each
- * `size` bytes), in O(n log n). If there are some, *found is set, *dup is
- * the lowest index that repeats an earlier element and *orig that one.
+ * `size` bytes). If there are some, *found is set, *dup is the lowest
+ * index that repeats an earlier element and *orig that one.
  */
 static int find_dup(bool *found, size_t *dup, size_t *orig, const void *base,
                     size_t n, size_t size,
                     int (*key)(const void *, const void *))
 {
-	struct dup_sort ds = {key};
-	const char **v;
-	size_t i, d;
+	struct dup_sort ds = {base, size, key};
+	size_t *idx, i;
 
 	*found = false;
+	*dup = *orig = 0;
 	if (n < 2)
 		return 0;
-	v = calloc(n, sizeof(*v));
-	if (v == NULL)
+	idx = malloc(n * sizeof(*idx));
+	if (idx == NULL)
 		return MG_ENOMEM;
 	for (i = 0; i < n; i++)
-		v[i] = (const char *)base + i * size;
-	qsort_r(v, n, sizeof(*v), cmp_by_key, &ds);
-	for (i = 1; i < n; i++) {
-		if (key(v[i - 1], v[i]) != 0)
-			continue;
-		d = (size_t)(v[i] - (const char *)base) / size;
-		if (!*found || d < *dup) {
-			*found = true;
-			*dup = d;
-			*orig = (size_t)(v[i - 1] - (const char *)base) / size;
-		}
-	}
-	free(v);
+		idx[i] = i;
+	dup_among(found, dup, orig, &ds, idx, n);
+	free(idx);
 	return 0;
 }
 
@@ -428,15 +442,6 @@ static int check_sample(const mg_sample *s, size_t j, mg_err *err)
 	return 0;
 }
 
-static int cmp_sample_at(const void *a, const void *b, void *arg)
-{
-	const mg_sample *v = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = key_sample(&v[i], &v[j]);
-
-	return c ? c : (i > j) - (i < j);
-}
-
 /*
  * find_dup() for the samples, whose benchmarks are known to exist:
  * grouped by benchmark first (a counting sort), so each sort takes a few
@@ -446,28 +451,17 @@ static int cmp_sample_at(const void *a, const void *b, void *arg)
 static int find_dup_sample(bool *found, size_t *dup, size_t *orig,
                            const mg_run *run)
 {
-	size_t *order = NULL, *first = NULL, b, k, n, *g;
+	struct dup_sort ds = {(const char *)run->samples, sizeof(*run->samples),
+	                      key_sample};
+	size_t *order = NULL, *first = NULL, b;
 
 	*found = false;
 	*dup = *orig = 0;
 	if (mg_run_group_samples(run, &order, &first) < 0)
 		return MG_ENOMEM;
-	for (b = 0; b < run->nbenches; b++) {
-		g = order + first[b];
-		n = first[b + 1] - first[b];
-		if (n > 1)
-			qsort_r(g, n, sizeof(*g), cmp_sample_at,
-			        (void *)run->samples);
-		for (k = 1; k < n; k++) {
-			if (key_sample(&run->samples[g[k - 1]],
-			               &run->samples[g[k]]) != 0 ||
-			    (*found && g[k] > *dup))
-				continue;
-			*found = true;
-			*dup = g[k];
-			*orig = g[k - 1];
-		}
-	}
+	for (b = 0; b < run->nbenches; b++)
+		dup_among(found, dup, orig, &ds, order + first[b],
+		          first[b + 1] - first[b]);
 	free(order);
 	free(first);
 	return 0;

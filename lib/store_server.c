@@ -832,8 +832,8 @@ int mg_store_stats_get(mg_store *st, mg_store_stats *out, mg_err *err)
 	                     "SELECT count(*) FROM outbox WHERE state = "
 	                     "'pending'",
 	                     &s.outbox_pending, err)) < 0 ||
-	    (error = one_int(st, "SELECT count(*) FROM history_pending",
-	                     &s.history_pending, err)) < 0 ||
+	    (error = mg_store_history_pending(st, &s.history_pending, NULL,
+	                                      err)) < 0 ||
 	    (error = one_int(st, "PRAGMA page_count", &pages, err)) < 0 ||
 	    (error = one_int(st, "PRAGMA page_size", &page_size, err)) < 0)
 		return error;
