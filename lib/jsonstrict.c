@@ -9,6 +9,8 @@
 #include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -205,12 +207,45 @@ static size_t plain_end(const char *d, size_t i, size_t len)
 	return i;
 }
 
+/*
+ * The length of the escape at d[i] (a '\\'): 2, 6, or 12 for a surrogate
+ * pair; 0 if it is not a valid one, *what saying why.
+ */
+static size_t escape_len(const char *d, size_t i, size_t len, const char **what)
+{
+	unsigned u, lo;
+	char c;
+
+	*what = "unexpected end of input in a string";
+	if (i + 1 >= len)
+		return 0;
+	c = d[i + 1];
+	if (c != 'u') {
+		*what = "invalid escape";
+		return c != 0 && strchr("\"\\/bfnrt", c) != NULL ? 2 : 0;
+	}
+	*what = "invalid \\u escape";
+	if (len - i < 6 || !hex4(d + i + 2, &u))
+		return 0;
+	*what = "\\u0000 in a string is not supported";
+	if (u == 0)
+		return 0;
+	*what = "unpaired surrogate";
+	if (u >= 0xdc00 && u <= 0xdfff)
+		return 0;
+	if (u < 0xd800 || u > 0xdbff)
+		return 6;
+	if (len - i < 12 || d[i + 6] != '\\' || d[i + 7] != 'u' ||
+	    !hex4(d + i + 8, &lo) || lo < 0xdc00 || lo > 0xdfff)
+		return 0;
+	return 12;
+}
+
 /* A string starting at the '"' at sc->pos; leaves pos after its end. */
 static int scan_string(struct scan *sc)
 {
-	const char *d = sc->data;
+	const char *d = sc->data, *what;
 	size_t i = sc->pos + 1, n;
-	unsigned u, lo;
 
 	for (;;) {
 		unsigned char c;
@@ -238,44 +273,22 @@ static int scan_string(struct scan *sc)
 			                 "control character in a string "
 			                 "(must be escaped)");
 		/* c is '\\' */
-		if (i + 1 >= sc->len)
-			break;
-		c = (unsigned char)d[i + 1];
-		if (c != 'u') {
-			if (c == 0 || strchr("\"\\/bfnrt", c) == NULL)
-				return scan_fail(sc, i, "invalid escape");
-			i += 2;
-			continue;
-		}
-		if (sc->len - i < 6 || !hex4(d + i + 2, &u))
-			return scan_fail(sc, i, "invalid \\u escape");
-		if (u == 0)
-			return scan_fail(
-			        sc, i, "\\u0000 in a string is not supported");
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return scan_fail(sc, i, "unpaired surrogate");
-		if (u >= 0xd800 && u <= 0xdbff) {
-			if (sc->len - i < 12 || d[i + 6] != '\\' ||
-			    d[i + 7] != 'u' || !hex4(d + i + 8, &lo) ||
-			    lo < 0xdc00 || lo > 0xdfff)
-				return scan_fail(sc, i, "unpaired surrogate");
-			i += 12;
-			continue;
-		}
-		i += 6;
+		n = escape_len(d, i, sc->len, &what);
+		if (n == 0)
+			return scan_fail(sc, i + 1 >= sc->len ? sc->len : i,
+			                 what);
+		i += n;
 	}
 	return scan_fail(sc, sc->len, "unexpected end of input in a string");
 }
 
 /*
- * A number in RFC 8259 form. cJSON copies at most 63 characters of a
- * number before strtod(), so longer ones (valid JSON, but never written
- * by memgate) are refused here rather than misread there.
+ * The length of the RFC 8259 number at d[i..len), or 0 when there is none
+ * there or a word character follows it ("01", "1x", "-").
  */
-static int scan_number(struct scan *sc)
+static size_t number_len(const char *d, size_t i, size_t len)
 {
-	const char *d = sc->data;
-	size_t i = sc->pos, start = sc->pos, len = sc->len;
+	size_t start = i;
 
 	if (d[i] == '-')
 		i++;
@@ -285,12 +298,12 @@ static int scan_number(struct scan *sc)
 		while (i < len && is_digit(d[i]))
 			i++;
 	} else {
-		return scan_fail(sc, start, "malformed number");
+		return 0;
 	}
 	if (i < len && d[i] == '.') {
 		i++;
 		if (i >= len || !is_digit(d[i]))
-			return scan_fail(sc, start, "malformed number");
+			return 0;
 		while (i < len && is_digit(d[i]))
 			i++;
 	}
@@ -299,15 +312,30 @@ static int scan_number(struct scan *sc)
 		if (i < len && (d[i] == '+' || d[i] == '-'))
 			i++;
 		if (i >= len || !is_digit(d[i]))
-			return scan_fail(sc, start, "malformed number");
+			return 0;
 		while (i < len && is_digit(d[i]))
 			i++;
 	}
 	if (i < len && is_word(d[i]))
-		return scan_fail(sc, start, "malformed number");
-	if (i - start > MG_JSONSTRICT_MAX_NUMBER)
-		return scan_fail(sc, start, "number longer than 63 characters");
-	sc->pos = i;
+		return 0;
+	return i - start;
+}
+
+/*
+ * A number in RFC 8259 form. cJSON copies at most 63 characters of a
+ * number before strtod(), so longer ones (valid JSON, but never written
+ * by memgate) are refused here rather than misread there.
+ */
+static int scan_number(struct scan *sc)
+{
+	size_t n = number_len(sc->data, sc->pos, sc->len);
+
+	if (n == 0)
+		return scan_fail(sc, sc->pos, "malformed number");
+	if (n > MG_JSONSTRICT_MAX_NUMBER)
+		return scan_fail(sc, sc->pos,
+		                 "number longer than 63 characters");
+	sc->pos += n;
 	return 0;
 }
 
@@ -574,29 +602,29 @@ static const double exact_pow10[] = {
 #endif
 
 /*
- * The number at pos. A plain decimal of at most 15 digits and at most 22
- * after the point is m / 10^k with m and 10^k exact doubles, so one
- * division rounds it correctly (Clinger's fast path), the very double
- * that strtod() returns; anything else goes to strtod_l() in the C locale
- * (cJSON swaps '.' for the locale's decimal point; the result is the
- * same). Pass 1 made sure the number is RFC 8259 and ends at a delimiter.
+ * The value of the k-byte RFC 8259 number at p. A plain decimal of at
+ * most 15 digits and at most 22 after the point is m / 10^k with m and
+ * 10^k exact doubles, so one division rounds it correctly (Clinger's fast
+ * path), the very double that strtod() returns; anything else goes to
+ * strtod_l() in the C locale, made on first use into *loc (cJSON swaps
+ * '.' for the locale's decimal point; the result is the same). 0 or
+ * MG_ENOMEM.
  */
-static int build_number(struct build *b, cJSON *n)
+static int number_value(const char *p, size_t k, locale_t *loc, double *out)
 {
-	const char *p = b->data + b->pos;
-	size_t k = 0, rest = b->len - b->pos;
 	char buf[MG_JSONSTRICT_MAX_NUMBER + 1];
 	bool neg = false, plain = true, frac = false;
 	int digits = 0, scale = 0;
 	uint64_t m = 0;
+	size_t i = 0;
 	double d;
 
 	if (p[0] == '-') {
 		neg = true;
-		k = 1;
+		i = 1;
 	}
-	for (; k < rest; k++) {
-		char c = p[k];
+	for (; i < k; i++) {
+		char c = p[i];
 
 		if (c >= '0' && c <= '9') {
 			if (++digits <= 15)
@@ -604,31 +632,39 @@ static int build_number(struct build *b, cJSON *n)
 			scale += frac;
 		} else if (c == '.') {
 			frac = true;
-		} else if (c == 'e' || c == 'E' || c == '+' || c == '-') {
-			plain = false;
 		} else {
+			plain = false; /* the exponent */
 			break;
 		}
 	}
 #if FLT_EVAL_METHOD == 0
 	if (plain && digits <= 15 && scale <= 22) {
 		d = (double)m / exact_pow10[scale];
-		if (neg)
-			d = -d;
-		goto done;
+		*out = neg ? -d : d;
+		return 0;
 	}
 #endif
-	if (b->c_locale == (locale_t)0) {
-		b->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-		if (b->c_locale == (locale_t)0)
+	if (*loc == (locale_t)0) {
+		*loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+		if (*loc == (locale_t)0)
 			return MG_ENOMEM;
 	}
 	memcpy(buf, p, k);
 	buf[k] = '\0';
-	d = strtod_l(buf, NULL, b->c_locale);
-#if FLT_EVAL_METHOD == 0
-done:
-#endif
+	*out = strtod_l(buf, NULL, *loc);
+	return 0;
+}
+
+/* The number at pos: pass 1 made sure it is one, of at most 63 bytes. */
+static int build_number(struct build *b, cJSON *n)
+{
+	size_t k = number_len(b->data, b->pos, b->len);
+	double d;
+	int error;
+
+	error = number_value(b->data + b->pos, k, &b->c_locale, &d);
+	if (error < 0)
+		return error;
 	b->pos += k;
 	n->type = cJSON_Number;
 	n->valuedouble = d;
@@ -756,4 +792,186 @@ int mg_jsonstrict_parse(cJSON **root, size_t *bad_utf8, mg_jsonarena *arena,
 	*root = top;
 	*bad_utf8 = sc.bad_utf8;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cursor */
+
+void mg_jsoncur_init(mg_jsoncur *c, const char *data, size_t len,
+                     size_t max_values)
+{
+	c->data = data;
+	c->len = len;
+	c->pos = 0;
+	c->values = 0;
+	c->max_values = max_values;
+	c->c_locale = (locale_t)0;
+	c->esc = NULL;
+	c->esc_cap = 0;
+}
+
+void mg_jsoncur_free(mg_jsoncur *c)
+{
+	if (c->c_locale != (locale_t)0)
+		freelocale(c->c_locale);
+	c->c_locale = (locale_t)0;
+	free(c->esc);
+	c->esc = NULL;
+	c->esc_cap = 0;
+}
+
+char mg_jsoncur_peek(mg_jsoncur *c)
+{
+	const char *d = c->data;
+
+	while (c->pos < c->len && (d[c->pos] == ' ' || d[c->pos] == '\n' ||
+	                           d[c->pos] == '\t' || d[c->pos] == '\r'))
+		c->pos++;
+	return c->pos < c->len ? d[c->pos] : '\0';
+}
+
+/* One more value, within the limit. */
+static bool count_value(mg_jsoncur *c)
+{
+	return ++c->values <= c->max_values;
+}
+
+bool mg_jsoncur_enter(mg_jsoncur *c, char open)
+{
+	if (mg_jsoncur_peek(c) != open || !count_value(c))
+		return false;
+	c->pos++;
+	return true;
+}
+
+bool mg_jsoncur_more(mg_jsoncur *c, char close, size_t i, bool *more)
+{
+	char ch = mg_jsoncur_peek(c);
+
+	if (ch == close) {
+		c->pos++;
+		*more = false;
+		return true;
+	}
+	*more = true;
+	if (i == 0)
+		return true;
+	/* after ',' a value or key must follow, so "[1,]" fails there */
+	if (ch != ',')
+		return false;
+	c->pos++;
+	return true;
+}
+
+/*
+ * The string whose opening quote is at pos, if it is valid UTF-8 (the
+ * tree reader would refuse it otherwise): *s and *n are its bytes,
+ * unescaped. Without an escape they are the text's own; with, c->esc's,
+ * valid until the next string.
+ */
+static bool plain_string(mg_jsoncur *c, const char **s, size_t *n)
+{
+	const char *d = c->data, *what;
+	size_t start, i, k;
+	bool escaped = false;
+	char *end;
+
+	if (c->pos >= c->len || d[c->pos] != '"')
+		return false;
+	start = c->pos + 1;
+	for (i = start;;) {
+		i = plain_end(d, i, c->len);
+		if (i >= c->len)
+			return false;
+		if (d[i] == '"')
+			break;
+		if ((unsigned char)d[i] >= 0x80)
+			k = mg_utf8_decode((const unsigned char *)d + i,
+			                   c->len - i, NULL);
+		else if (d[i] == '\\')
+			k = escape_len(d, i, c->len, &what);
+		else
+			k = 0; /* a control character */
+		if (k == 0)
+			return false;
+		escaped |= d[i] == '\\';
+		i += k;
+	}
+	c->pos = i + 1;
+	*s = d + start;
+	*n = i - start;
+	if (!escaped)
+		return true;
+	/* unescaping never lengthens */
+	if (*n > c->esc_cap) {
+		end = realloc(c->esc, *n);
+		if (end == NULL)
+			return false;
+		c->esc = end;
+		c->esc_cap = *n;
+	}
+	end = unescape(c->esc, d + start, d + i);
+	*s = c->esc;
+	*n = (size_t)(end - c->esc);
+	return true;
+}
+
+bool mg_jsoncur_key(mg_jsoncur *c, const char **s, size_t *n)
+{
+	if (mg_jsoncur_peek(c) != '"' || !plain_string(c, s, n) ||
+	    mg_jsoncur_peek(c) != ':')
+		return false;
+	c->pos++;
+	return true;
+}
+
+bool mg_jsoncur_string(mg_jsoncur *c, const char **s, size_t *n)
+{
+	return mg_jsoncur_peek(c) == '"' && count_value(c) &&
+	       plain_string(c, s, n);
+}
+
+bool mg_jsoncur_number(mg_jsoncur *c, double *d)
+{
+	char ch = mg_jsoncur_peek(c);
+	size_t k;
+
+	if ((ch != '-' && !is_digit(ch)) || !count_value(c))
+		return false;
+	k = number_len(c->data, c->pos, c->len);
+	if (k == 0 || k > MG_JSONSTRICT_MAX_NUMBER ||
+	    number_value(c->data + c->pos, k, &c->c_locale, d) < 0)
+		return false;
+	c->pos += k;
+	return true;
+}
+
+/* The literal word at pos, not followed by a word character. */
+static bool literal(mg_jsoncur *c, const char *word, size_t n)
+{
+	if (c->len - c->pos < n || memcmp(c->data + c->pos, word, n) != 0 ||
+	    (c->len - c->pos > n && is_word(c->data[c->pos + n])))
+		return false;
+	if (!count_value(c))
+		return false;
+	c->pos += n;
+	return true;
+}
+
+bool mg_jsoncur_bool(mg_jsoncur *c, bool *b)
+{
+	char ch = mg_jsoncur_peek(c);
+
+	*b = ch == 't';
+	return ch == 't' ? literal(c, "true", 4) : literal(c, "false", 5);
+}
+
+bool mg_jsoncur_null(mg_jsoncur *c)
+{
+	return mg_jsoncur_peek(c) == 'n' && literal(c, "null", 4);
+}
+
+bool mg_jsoncur_end(mg_jsoncur *c)
+{
+	return mg_jsoncur_peek(c) == '\0' && c->pos == c->len;
 }

@@ -32,6 +32,8 @@
 #ifndef MG_JSONSTRICT_H
 #define MG_JSONSTRICT_H
 
+#include <locale.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -74,5 +76,53 @@ size_t mg_jsonstrict_tree_size(size_t len, size_t values);
 /* The 1-based line and column of byte `pos` of data, for messages. */
 void mg_jsonstrict_line_col(const char *data, size_t pos, size_t *line,
                             size_t *col);
+
+/*
+ * A cursor over a JSON text, for a reader that knows the shape it
+ * expects and wants no tree (runjson_pull.c). Strings come back
+ * unescaped, pointing into the text when they have no escape; strings in
+ * invalid UTF-8 are not taken (mg_jsonstrict_parse() notes them, and its
+ * caller refuses them). Each call returns true when the text
+ * holds what was asked for there, and moves past it; false means "not
+ * that" (or a value past max_values), with the position unspecified: the
+ * caller gives up and reads the text with mg_jsonstrict_parse(), which
+ * says what is wrong. Whatever the cursor takes, mg_jsonstrict_parse()
+ * takes too, as the same values (numbers are converted by the same code).
+ * Whitespace is skipped before each token; values are counted as
+ * mg_jsonstrict_parse() counts them (keys not).
+ */
+typedef struct mg_jsoncur {
+	const char *data;
+	size_t len, pos;
+	size_t values, max_values;
+	locale_t c_locale; /* for numbers strtod_l() reads, or 0 */
+	char *esc;         /* the last string that had escapes, unescaped */
+	size_t esc_cap;
+} mg_jsoncur;
+
+void mg_jsoncur_init(mg_jsoncur *c, const char *data, size_t len,
+                     size_t max_values);
+void mg_jsoncur_free(mg_jsoncur *c);
+/* The next byte after whitespace, not taken; '\0' at the end. */
+char mg_jsoncur_peek(mg_jsoncur *c);
+/* Open a container: open is '{' or '['. */
+bool mg_jsoncur_enter(mg_jsoncur *c, char open);
+/*
+ * Before member or element i (0, 1, ...) of the container: takes the ','
+ * before it, or the closer (*more false).
+ */
+bool mg_jsoncur_more(mg_jsoncur *c, char close, size_t i, bool *more);
+/*
+ * A member's key and its ':', or a string value: *s (not NUL-terminated)
+ * is valid until the next string is read, and holds no NUL byte.
+ */
+bool mg_jsoncur_key(mg_jsoncur *c, const char **s, size_t *n);
+bool mg_jsoncur_string(mg_jsoncur *c, const char **s, size_t *n);
+bool mg_jsoncur_number(mg_jsoncur *c, double *d);
+bool mg_jsoncur_bool(mg_jsoncur *c, bool *b);
+/* Takes null if it is next; false (nothing taken) otherwise. */
+bool mg_jsoncur_null(mg_jsoncur *c);
+/* Nothing but whitespace is left. */
+bool mg_jsoncur_end(mg_jsoncur *c);
 
 #endif

@@ -19,6 +19,11 @@
  *     copies every string it keeps: nothing points into the tree once
  *     the arena is gone.
  *
+ * Before those, runjson_pull.c tries the document in one pass without a
+ * tree, as collectors write it; at anything unusual it gives up and the
+ * three steps read it (and word any message). check_run() and
+ * mg_run_validate() apply to what either made.
+ *
  * Writing does not go through cJSON: its printer tries "%1.15g" and keeps
  * the result when it is within an epsilon of the value, which drops the
  * last bits of doubles and of integers above 2^53, and it copies bytes
@@ -39,9 +44,10 @@
 #include "jsonstrict.h"
 #include "numfmt.h"
 #include "runjson.h"
+#include "runjson_int.h"
 #include "utf8.h"
 
-#define SHA256_HEX 64
+#define SHA256_HEX MG_RUNJSON__SHA256_HEX
 
 _Static_assert(MG_RUNJSON_MAX_DEPTH == MG_JSONSTRICT_MAX_DEPTH,
                "runjson.h promises jsonstrict's depth limit");
@@ -211,14 +217,18 @@ static int check_int(int64_t v, bool nonneg, const jp *up, const char *key,
 	return 0;
 }
 
-static int check_strings(const char *const *v, const char *const *keys,
-                         size_t n, const jp *up, mg_err *err)
+/* The nullable strings f[0..n) of base (keys naming f's items): lengths. */
+static int check_strs(const void *base, const struct mg_runjson__str *f,
+                      size_t n, const char *const *keys, const jp *up,
+                      mg_err *err)
 {
 	size_t i;
 	int error;
 
 	for (i = 0; i < n; i++) {
-		error = check_len(v[i], up, keys[i], err);
+		error = check_len(
+		        *(char *const *)((const char *)base + f[i].offset), up,
+		        keys[f[i].item], err);
 		if (error < 0)
 			return error;
 	}
@@ -613,22 +623,7 @@ static int check_profiles(const mg_run *run, mg_err *err)
  */
 static int check_run(const mg_run *run, mg_err *err)
 {
-	static const char *const top_keys[] = {
-	        "clone_url", "default_branch", "branch",         "build_cmd",
-	        "bench_cmd", "log_tail",       "idempotency_key"};
-	static const char *const env_keys[] = {
-	        "os",         "kernel",     "arch", "cpu_model",
-	        "go_version", "gomaxprocs", "gogc", "gomemlimit",
-	        "godebug",    "thp",        "label"};
 	const mg_env *e = &run->env;
-	const char *const top[] = {run->clone_url,      run->default_branch,
-	                           run->branch,         run->build_cmd,
-	                           run->bench_cmd,      run->log_tail,
-	                           run->idempotency_key};
-	const char *const env[] = {e->os,        e->kernel,     e->arch,
-	                           e->cpu_model, e->go_version, e->gomaxprocs,
-	                           e->gogc,      e->gomemlimit, e->godebug,
-	                           e->thp,       e->label};
 	jp cp = {&ROOT, "commit", 0}, ep = {&ROOT, "environment", 0};
 	jp pr = {&ROOT, "pr", 0}, sha = {&cp, "sha", 0};
 	jp parents = {&cp, "parents", 0}, base = {&pr, "base_sha", 0};
@@ -636,7 +631,8 @@ static int check_run(const mg_run *run, mg_err *err)
 	int error;
 
 	if ((error = check_nonempty(run->project, &ROOT, "project", err)) < 0 ||
-	    (error = check_strings(top, top_keys, 7, &ROOT, err)) < 0 ||
+	    (error = check_strs(run, mg_runjson__run_strs, MG_RUNJSON__RUN_STRS,
+	                        mg_runjson__keys_run, &ROOT, err)) < 0 ||
 	    (error = check_sha(run->commit.sha, &sha, err)) < 0)
 		return error;
 	for (i = 0; i < run->commit.nparents; i++) {
@@ -653,7 +649,8 @@ static int check_run(const mg_run *run, mg_err *err)
 	    (error = check_len(run->base_ref, &pr, "base_ref", err)) < 0 ||
 	    (run->base_sha &&
 	     (error = check_sha(run->base_sha, &base, err)) < 0) ||
-	    (error = check_strings(env, env_keys, 11, &ep, err)) < 0 ||
+	    (error = check_strs(e, mg_runjson__env_strs, E_CORES,
+	                        mg_runjson__keys_env, &ep, err)) < 0 ||
 	    (error = check_int(e->cores, true, &ep, "cores", err)) < 0 ||
 	    (error = check_int(e->mem_bytes, true, &ep, "mem_bytes", err)) <
 	            0 ||
@@ -679,7 +676,8 @@ static int check_run(const mg_run *run, mg_err *err)
 /* ------------------------------------------------------------------ */
 /* SHA-256 */
 
-static void sha256_hex(char out[SHA256_HEX + 1], const void *data, size_t len)
+void mg_runjson__sha256_hex(char out[SHA256_HEX + 1], const void *data,
+                            size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -881,9 +879,6 @@ static int model_err(int code, mg_err *err)
 
 static int read_commit(mg_run *run, const cJSON *v, mg_err *err)
 {
-	enum { C_SHA, C_PARENTS, C_AUTHOR, C_TIME, C_SUBJECT, C_N };
-	static const char *const keys[C_N] = {"sha", "parents", "author",
-	                                      "commit_time", "subject"};
 	const cJSON *it[C_N], *c;
 	jp cp = {&ROOT, "commit", 0}, pa = {&cp, "parents", 0};
 	jp sp = {&cp, "sha", 0};
@@ -892,7 +887,7 @@ static int read_commit(mg_run *run, const cJSON *v, mg_err *err)
 	int error;
 
 	if ((error = get_object(v, &ROOT, "commit", err)) < 0 ||
-	    (error = pick(it, v, &cp, keys, C_N, err)) < 0 ||
+	    (error = pick(it, v, &cp, mg_runjson__keys_commit, C_N, err)) < 0 ||
 	    (error = get_str(&s, it[C_SHA], &cp, "sha", 0, err)) < 0 ||
 	    (error = check_sha(s, &sp, err)) < 0)
 		return error;
@@ -925,9 +920,6 @@ static int read_commit(mg_run *run, const cJSON *v, mg_err *err)
 
 static int read_pr(mg_run *run, const cJSON *v, mg_err *err)
 {
-	enum { PR_NUMBER, PR_BASE_REF, PR_BASE_SHA, PR_N };
-	static const char *const keys[PR_N] = {"number", "base_ref",
-	                                       "base_sha"};
 	const cJSON *it[PR_N];
 	jp pp = {&ROOT, "pr", 0};
 	int error;
@@ -938,7 +930,7 @@ static int read_pr(mg_run *run, const cJSON *v, mg_err *err)
 		return 0;
 	if (!cJSON_IsObject(v))
 		return bad_key(err, &ROOT, "pr", "expected an object or null");
-	if ((error = pick(it, v, &pp, keys, PR_N, err)) < 0 ||
+	if ((error = pick(it, v, &pp, mg_runjson__keys_pr, PR_N, err)) < 0 ||
 	    (error = get_int(&run->pr_number, it[PR_NUMBER], &pp, "number", 1,
 	                     MG_RUNJSON_MAX_INT, NULLABLE, err)) < 0 ||
 	    (error = set_str(&run->base_ref, it[PR_BASE_REF], &pp, "base_ref",
@@ -951,40 +943,20 @@ static int read_pr(mg_run *run, const cJSON *v, mg_err *err)
 
 static int read_env(mg_env *e, const cJSON *v, mg_err *err)
 {
-	enum {
-		E_OS,
-		E_KERNEL,
-		E_ARCH,
-		E_CPU,
-		E_GO,
-		E_GOMAXPROCS,
-		E_GOGC,
-		E_GOMEMLIMIT,
-		E_GODEBUG,
-		E_THP,
-		E_LABEL,
-		E_CORES, /* the integers come last */
-		E_MEM,
-		E_N
-	};
-	static const char *const keys[E_N] = {
-	        "os",         "kernel", "arch",       "cpu_model", "go_version",
-	        "gomaxprocs", "gogc",   "gomemlimit", "godebug",   "thp",
-	        "label",      "cores",  "mem_bytes"};
-	char **const strs[E_CORES] = {
-	        &e->os,         &e->kernel,     &e->arch, &e->cpu_model,
-	        &e->go_version, &e->gomaxprocs, &e->gogc, &e->gomemlimit,
-	        &e->godebug,    &e->thp,        &e->label};
 	const cJSON *it[E_N];
 	jp ep = {&ROOT, "environment", 0};
 	size_t i;
 	int error;
 
 	if ((error = get_object(v, &ROOT, "environment", err)) < 0 ||
-	    (error = pick(it, v, &ep, keys, E_N, err)) < 0)
+	    (error = pick(it, v, &ep, mg_runjson__keys_env, E_N, err)) < 0)
 		return error;
 	for (i = 0; i < E_CORES; i++) {
-		error = set_str(strs[i], it[i], &ep, keys[i], NULLABLE, err);
+		const struct mg_runjson__str *f = &mg_runjson__env_strs[i];
+		char **field = (char **)((char *)e + f->offset);
+
+		error = set_str(field, it[f->item], &ep,
+		                mg_runjson__keys_env[f->item], NULLABLE, err);
 		if (error < 0)
 			return error;
 	}
@@ -1043,9 +1015,6 @@ static int read_config(mg_kv **out, size_t *n, const cJSON *v, const jp *bp,
 static int read_sample(mg_run *run, size_t bench, const cJSON *v, const jp *sp,
                        mg_err *err)
 {
-	enum { SM_UNIT, SM_VALUE, SM_ITERATIONS, SM_SEQ, SM_N };
-	static const char *const keys[SM_N] = {"unit", "value", "iterations",
-	                                       "seq"};
 	const cJSON *it[SM_N];
 	const char *unit;
 	int64_t iterations, seq;
@@ -1054,7 +1023,7 @@ static int read_sample(mg_run *run, size_t bench, const cJSON *v, const jp *sp,
 
 	if (!cJSON_IsObject(v))
 		return bad(err, sp, "expected an object");
-	if ((error = pick(it, v, sp, keys, SM_N, err)) < 0 ||
+	if ((error = pick(it, v, sp, mg_runjson__keys_sample, SM_N, err)) < 0 ||
 	    (error = get_str(&unit, it[SM_UNIT], sp, "unit", 0, err)) < 0 ||
 	    (error = get_number(&value, it[SM_VALUE], sp, "value", err)) < 0 ||
 	    (error = get_int(&iterations, it[SM_ITERATIONS], sp, "iterations",
@@ -1069,9 +1038,6 @@ static int read_sample(mg_run *run, size_t bench, const cJSON *v, const jp *sp,
 
 static int read_bench(mg_run *run, const cJSON *v, const jp *bp, mg_err *err)
 {
-	enum { B_NAME, B_PACKAGE, B_PROCS, B_CONFIG, B_SAMPLES, B_N };
-	static const char *const keys[B_N] = {"name", "package", "procs",
-	                                      "config", "samples"};
 	const cJSON *it[B_N], *c;
 	jp sp = {bp, "samples", 0};
 	const char *name, *package;
@@ -1082,7 +1048,7 @@ static int read_bench(mg_run *run, const cJSON *v, const jp *bp, mg_err *err)
 
 	if (!cJSON_IsObject(v))
 		return bad(err, bp, "expected an object");
-	if ((error = pick(it, v, bp, keys, B_N, err)) < 0 ||
+	if ((error = pick(it, v, bp, mg_runjson__keys_bench, B_N, err)) < 0 ||
 	    (error = get_str(&name, it[B_NAME], bp, "name", 0, err)) < 0 ||
 	    (error = get_str(&package, it[B_PACKAGE], bp, "package", 0, err)) <
 	            0 ||
@@ -1121,9 +1087,6 @@ cleanup:
 
 static int read_funcs(mg_profile *p, const cJSON *v, const jp *pp, mg_err *err)
 {
-	enum { FN_TYPE, FN_FUNCTION, FN_FILE, FN_FLAT, FN_CUM, FN_N };
-	static const char *const keys[FN_N] = {"sample_type", "function",
-	                                       "file", "flat", "cum"};
 	const cJSON *it[FN_N], *c;
 	jp fp = {pp, "functions", 0};
 	const char *type, *function, *file;
@@ -1140,7 +1103,8 @@ static int read_funcs(mg_profile *p, const cJSON *v, const jp *pp, mg_err *err)
 
 		if (!cJSON_IsObject(c))
 			return bad(err, &fi, "expected an object");
-		if ((error = pick(it, c, &fi, keys, FN_N, err)) < 0 ||
+		if ((error = pick(it, c, &fi, mg_runjson__keys_func, FN_N,
+		                  err)) < 0 ||
 		    (error = get_str(&type, it[FN_TYPE], &fi, "sample_type", 0,
 		                     err)) < 0 ||
 		    (error = get_str(&function, it[FN_FUNCTION], &fi,
@@ -1169,19 +1133,6 @@ static int read_funcs(mg_profile *p, const cJSON *v, const jp *pp, mg_err *err)
 
 static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
 {
-	enum {
-		P_KIND,
-		P_PACKAGE,
-		P_TYPES,
-		P_DEFAULT,
-		P_DATA,
-		P_SHA,
-		P_FUNCS,
-		P_N
-	};
-	static const char *const keys[P_N] = {
-	        "kind",        "package", "sample_types", "default_sample_type",
-	        "data_base64", "sha256",  "functions"};
 	const cJSON *it[P_N], *c;
 	jp tp = {pp, "sample_types", 0}, hp = {pp, "sha256", 0};
 	jp dp = {pp, "data_base64", 0};
@@ -1194,7 +1145,7 @@ static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
 
 	if (!cJSON_IsObject(v))
 		return bad(err, pp, "expected an object");
-	if ((error = pick(it, v, pp, keys, P_N, err)) < 0 ||
+	if ((error = pick(it, v, pp, mg_runjson__keys_profile, P_N, err)) < 0 ||
 	    (error = get_str(&kind, it[P_KIND], pp, "kind", 0, err)) < 0 ||
 	    (error = get_str(&package, it[P_PACKAGE], pp, "package", 0, err)) <
 	            0 ||
@@ -1218,7 +1169,7 @@ static int read_profile(mg_run *run, const cJSON *v, const jp *pp, mg_err *err)
 		mg_err_prefix(err, "field '%s'", path);
 		return error;
 	}
-	sha256_hex(actual, data, len);
+	mg_runjson__sha256_hex(actual, data, len);
 	if (strcmp(actual, sha) != 0) {
 		free(data);
 		return bad(err, &hp,
@@ -1276,33 +1227,7 @@ static int read_list(mg_run *run, const cJSON *v, const char *key, size_t max,
 	return 0;
 }
 
-enum {
-	R_FORMAT,
-	R_VERSION,
-	R_PROJECT,
-	R_CLONE_URL,
-	R_DEFAULT_BRANCH,
-	R_COMMIT,
-	R_BRANCH,
-	R_DIRTY,
-	R_PR,
-	R_ENV,
-	R_STARTED,
-	R_ENDED,
-	R_BUILD_CMD,
-	R_BENCH_CMD,
-	R_EXIT,
-	R_WALL,
-	R_RSS,
-	R_STATUS,
-	R_LOG_TAIL,
-	R_IDEMPOTENCY,
-	R_BENCHMARKS,
-	R_PROFILES,
-	R_N
-};
-
-static const char *const run_keys[R_N] = {
+const char *const mg_runjson__keys_run[R_N] = {
         [R_FORMAT] = "format",
         [R_VERSION] = "version",
         [R_PROJECT] = "project",
@@ -1325,6 +1250,46 @@ static const char *const run_keys[R_N] = {
         [R_IDEMPOTENCY] = "idempotency_key",
         [R_BENCHMARKS] = "benchmarks",
         [R_PROFILES] = "profiles",
+};
+const char *const mg_runjson__keys_commit[C_N] = {"sha", "parents", "author",
+                                                  "commit_time", "subject"};
+const char *const mg_runjson__keys_pr[PR_N] = {"number", "base_ref",
+                                               "base_sha"};
+const char *const mg_runjson__keys_env[E_N] = {
+        "os",         "kernel", "arch",       "cpu_model", "go_version",
+        "gomaxprocs", "gogc",   "gomemlimit", "godebug",   "thp",
+        "label",      "cores",  "mem_bytes"};
+const char *const mg_runjson__keys_bench[B_N] = {"name", "package", "procs",
+                                                 "config", "samples"};
+const char *const mg_runjson__keys_sample[SM_N] = {"unit", "value",
+                                                   "iterations", "seq"};
+const char *const mg_runjson__keys_profile[P_N] = {
+        "kind",        "package", "sample_types", "default_sample_type",
+        "data_base64", "sha256",  "functions"};
+const char *const mg_runjson__keys_func[FN_N] = {"sample_type", "function",
+                                                 "file", "flat", "cum"};
+
+const struct mg_runjson__str mg_runjson__run_strs[MG_RUNJSON__RUN_STRS] = {
+        {R_CLONE_URL, offsetof(mg_run, clone_url)},
+        {R_DEFAULT_BRANCH, offsetof(mg_run, default_branch)},
+        {R_BRANCH, offsetof(mg_run, branch)},
+        {R_BUILD_CMD, offsetof(mg_run, build_cmd)},
+        {R_BENCH_CMD, offsetof(mg_run, bench_cmd)},
+        {R_LOG_TAIL, offsetof(mg_run, log_tail)},
+        {R_IDEMPOTENCY, offsetof(mg_run, idempotency_key)},
+};
+const struct mg_runjson__str mg_runjson__env_strs[E_CORES] = {
+        {E_OS, offsetof(mg_env, os)},
+        {E_KERNEL, offsetof(mg_env, kernel)},
+        {E_ARCH, offsetof(mg_env, arch)},
+        {E_CPU, offsetof(mg_env, cpu_model)},
+        {E_GO, offsetof(mg_env, go_version)},
+        {E_GOMAXPROCS, offsetof(mg_env, gomaxprocs)},
+        {E_GOGC, offsetof(mg_env, gogc)},
+        {E_GOMEMLIMIT, offsetof(mg_env, gomemlimit)},
+        {E_GODEBUG, offsetof(mg_env, godebug)},
+        {E_THP, offsetof(mg_env, thp)},
+        {E_LABEL, offsetof(mg_env, label)},
 };
 
 /* "format" and "version" first: a document of another kind or version
@@ -1361,18 +1326,6 @@ static int read_header(const cJSON **it, mg_err *err)
 
 static int read_run(mg_run *run, const cJSON *root, mg_err *err)
 {
-	static const struct {
-		int item;
-		size_t offset;
-	} strs[] = {
-	        {R_CLONE_URL, offsetof(mg_run, clone_url)},
-	        {R_DEFAULT_BRANCH, offsetof(mg_run, default_branch)},
-	        {R_BRANCH, offsetof(mg_run, branch)},
-	        {R_BUILD_CMD, offsetof(mg_run, build_cmd)},
-	        {R_BENCH_CMD, offsetof(mg_run, bench_cmd)},
-	        {R_LOG_TAIL, offsetof(mg_run, log_tail)},
-	        {R_IDEMPOTENCY, offsetof(mg_run, idempotency_key)},
-	};
 	const cJSON *it[R_N];
 	jp sp = {&ROOT, "status", 0};
 	const char *status;
@@ -1384,16 +1337,18 @@ static int read_run(mg_run *run, const cJSON *root, mg_err *err)
 	if (!cJSON_IsObject(root))
 		return mg_err_set(err, MG_EINPUT,
 		                  "run document: expected a JSON object");
-	if ((error = pick(it, root, &ROOT, run_keys, R_N, err)) < 0 ||
+	if ((error = pick(it, root, &ROOT, mg_runjson__keys_run, R_N, err)) <
+	            0 ||
 	    (error = read_header(it, err)) < 0 ||
 	    (error = set_str(&run->project, it[R_PROJECT], &ROOT, "project", 0,
 	                     err)) < 0)
 		return error;
-	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		char **field = (char **)((char *)run + strs[i].offset);
+	for (i = 0; i < MG_RUNJSON__RUN_STRS; i++) {
+		const struct mg_runjson__str *f = &mg_runjson__run_strs[i];
+		char **field = (char **)((char *)run + f->offset);
 
-		error = set_str(field, it[strs[i].item], &ROOT,
-		                run_keys[strs[i].item], NULLABLE, err);
+		error = set_str(field, it[f->item], &ROOT,
+		                mg_runjson__keys_run[f->item], NULLABLE, err);
 		if (error < 0)
 			return error;
 	}
@@ -1435,20 +1390,17 @@ static int read_run(mg_run *run, const cJSON *root, mg_err *err)
 	return 0;
 }
 
-int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err)
+/*
+ * Steps 1 to 3 into run (initialised): the text checked, its tree, the
+ * tree read.
+ */
+static int read_tree(mg_run *run, const char *data, size_t len, mg_err *err)
 {
 	mg_jsonarena arena;
 	cJSON *root;
-	mg_run run;
 	size_t bad_utf8, line, col;
 	int error;
 
-	if (len == 0)
-		return mg_err_set(err, MG_EINPUT, "empty run document");
-	if (len > MG_RUNJSON_MAX_INPUT)
-		return mg_err_set(err, MG_ELIMIT,
-		                  "run document larger than %d bytes",
-		                  MG_RUNJSON_MAX_INPUT);
 	mg_jsonarena_init(&arena,
 	                  mg_jsonstrict_tree_size(len, MG_RUNJSON_MAX_VALUES));
 	error = mg_jsonstrict_parse(&root, &bad_utf8, &arena, data, len,
@@ -1464,8 +1416,7 @@ int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err)
 		mg_jsonarena_release(&arena);
 		return error;
 	}
-	mg_run_init(&run);
-	error = read_run(&run, root, err);
+	error = read_run(run, root, err);
 	/* read_run() copied what it keeps: the tree goes with the arena. */
 	mg_jsonarena_release(&arena);
 	/* Only strings that no field reads are left to report this way. */
@@ -1474,6 +1425,45 @@ int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err)
 		error = mg_err_set(err, MG_EINPUT,
 		                   "invalid UTF-8 at line %zu, column %zu",
 		                   line, col);
+	}
+	return error;
+}
+
+static bool pull_on = true;
+static unsigned long pulled; /* documents the one pass read */
+
+void mg_runjson_set_pull(bool on)
+{
+	pull_on = on;
+}
+
+unsigned long mg_runjson_pulled(void)
+{
+	return __atomic_load_n(&pulled, __ATOMIC_RELAXED);
+}
+
+int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err)
+{
+	mg_run run;
+	int error = 0;
+
+	if (len == 0)
+		return mg_err_set(err, MG_EINPUT, "empty run document");
+	if (len > MG_RUNJSON_MAX_INPUT)
+		return mg_err_set(err, MG_ELIMIT,
+		                  "run document larger than %d bytes",
+		                  MG_RUNJSON_MAX_INPUT);
+	mg_run_init(&run);
+	/*
+	 * The usual document in one pass (runjson_pull.c); anything else,
+	 * and every message, through the tree.
+	 */
+	if (pull_on && mg_runjson__pull(&run, data, len)) {
+		__atomic_fetch_add(&pulled, 1, __ATOMIC_RELAXED);
+	} else {
+		mg_run_release(&run);
+		mg_run_init(&run);
+		error = read_tree(&run, data, len, err);
 	}
 	if (error == 0)
 		error = check_run(&run, err);
@@ -1742,7 +1732,7 @@ static void w_profile(struct writer *w, const mg_profile *p, bool comma)
 	w->values++;
 	if (w->error == 0)
 		w->error = mg_base64_encode(w->out, p->data, p->len);
-	sha256_hex(sha, p->data, p->len);
+	mg_runjson__sha256_hex(sha, p->data, p->len);
 	w_lit(w, "\",\"sha256\":");
 	w_str(w, sha);
 	w_open(w, ",\"functions\":[");

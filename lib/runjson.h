@@ -53,6 +53,7 @@
 #ifndef MG_RUNJSON_H
 #define MG_RUNJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -119,11 +120,22 @@ int mg_runjson_write(mg_buf *out, const mg_run *run, mg_err *err);
  * for syntax. Returns MG_EINPUT, MG_ELIMIT (input or value count over the
  * limits above), or MG_ENOMEM.
  *
- * Memory: the input, the tree (one arena block, see MG_RUNJSON_MAX_VALUES;
- * 8.7 MB reserved and 5.5 MB touched for the 1.78 MB document of the
- * ingest benchmark) and the run built from it are alive at once; decoded
- * profiles add 3/4 of their base64 size.
+ * Memory: the input and the run built from it are alive at once; decoded
+ * profiles add 3/4 of their base64 size. A document with unknown members
+ * or members in an order the one-pass reader cannot follow (see
+ * runjson_pull.c), and one that is refused, is read through a tree as
+ * well: one arena block, see MG_RUNJSON_MAX_VALUES; 8.7 MB reserved and
+ * 5.5 MB touched for the 1.78 MB document of the ingest benchmark.
  */
 int mg_runjson_read(mg_run *out, const char *data, size_t len, mg_err *err);
+
+/*
+ * Whether mg_runjson_read() tries its one-pass reader first (the
+ * default); off, every document goes through the tree. For tests and
+ * benchmarks that compare the two; not thread-safe.
+ */
+void mg_runjson_set_pull(bool on);
+/* How many documents the one-pass reader has read in this process. */
+unsigned long mg_runjson_pulled(void);
 
 #endif

@@ -10,7 +10,9 @@
  * minimum in ms, and MB/s of each step's input at the median; CPU time
  * rather than wall time, because other work on the machine inflates the
  * latter):
- *   - the whole mg_runjson_read() + mg_run_release(),
+ *   - the whole mg_runjson_read() + mg_run_release(), and the same with
+ *     its one-pass reader off (mg_runjson_set_pull(false): every
+ *     document through the tree), the two alternated,
  *   - cJSON_ParseWithLengthOpts() + cJSON_Delete() alone (how the reader
  *     built its tree before jsonstrict.c), for comparison,
  *   - mg_jsonstrict_parse() + mg_jsonarena_release(): the syntax check and
@@ -18,10 +20,11 @@
  *   - mg_base64_decode() of the profile text alone,
  *   - SHA-256 (EVP_Digest) of the decoded profile alone.
  *
- *   bench_runjson [-n N] [-b BENCHMARKS] [-p PROFILE_BYTES] [-r]
+ *   bench_runjson [-n N] [-b BENCHMARKS] [-p PROFILE_BYTES] [-r] [-T]
  *
  * -r times the whole read only, for a profiler (perf record, or
- * valgrind --tool=callgrind --toggle-collect=mg_runjson_read with -n 1).
+ * valgrind --tool=callgrind --toggle-collect=mg_runjson_read with -n 1);
+ * -T makes that read go through the tree.
  */
 #include <stdint.h>
 #include <time.h>
@@ -115,17 +118,17 @@ int main(int argc, char **argv)
 {
 	mg_buf doc = MG_BUF_INIT(MG_BUF_NOLIMIT);
 	mg_err err = MG_ERR_INIT;
-	int n = 50, nbench = 200, opt, i, read_only = 0;
+	int n = 50, nbench = 200, opt, i, read_only = 0, tree_only = 0;
 	size_t plen = 1 << 20, b64len, dlen;
 	const char *b64;
 	unsigned char *decoded = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
-	int64_t *t, t0;
+	int64_t *t, *t2, t0;
 	char parent[41];
 	mg_run run;
 
-	while ((opt = getopt(argc, argv, "n:b:p:r")) != -1) {
+	while ((opt = getopt(argc, argv, "n:b:p:rT")) != -1) {
 		if (opt == 'n')
 			n = (int)strtol(optarg, NULL, 10);
 		else if (opt == 'b')
@@ -134,14 +137,17 @@ int main(int argc, char **argv)
 			plen = (size_t)strtoul(optarg, NULL, 10);
 		else if (opt == 'r')
 			read_only = 1;
+		else if (opt == 'T')
+			tree_only = 1;
 		else
 			die("usage: bench_runjson [-n N] [-b BENCHMARKS] "
-			    "[-p PROFILE_BYTES] [-r]");
+			    "[-p PROFILE_BYTES] [-r] [-T]");
 	}
 	if (n <= 0 || nbench < 0)
 		die("N must be > 0 and BENCHMARKS >= 0");
 	t = calloc((size_t)n, sizeof(*t));
-	if (t == NULL)
+	t2 = calloc((size_t)n, sizeof(*t2));
+	if (t == NULL || t2 == NULL)
 		die("out of memory");
 
 	mg_bench_sha(parent, 1001);
@@ -158,16 +164,34 @@ int main(int argc, char **argv)
 		die("read: %s", err.msg);
 	mg_run_release(&run);
 
-	for (i = 0; i < n; i++) {
+	if (read_only) {
+		mg_runjson_set_pull(!tree_only);
+		for (i = 0; i < n; i++) {
+			t0 = now_ns();
+			if (mg_runjson_read(&run, doc.ptr, doc.len, &err) < 0)
+				die("read: %s", err.msg);
+			mg_run_release(&run);
+			t[i] = now_ns() - t0;
+		}
+		print_figure(tree_only ? "mg_runjson_read, tree + release"
+		                       : "mg_runjson_read + release",
+		             summarize(t, n), doc.len);
+		goto done;
+	}
+	/* alternated, so that the machine's drift falls on both alike */
+	for (i = 0; i < 2 * n; i++) {
+		mg_runjson_set_pull(i % 2 == 0);
 		t0 = now_ns();
 		if (mg_runjson_read(&run, doc.ptr, doc.len, &err) < 0)
 			die("read: %s", err.msg);
 		mg_run_release(&run);
-		t[i] = now_ns() - t0;
+		(i % 2 ? t2 : t)[i / 2] = now_ns() - t0;
 	}
+	if (mg_runjson_pulled() != (unsigned long)n + 1)
+		die("the one-pass reader read %lu of %d documents",
+		    mg_runjson_pulled(), n + 1);
 	print_figure("mg_runjson_read + release", summarize(t, n), doc.len);
-	if (read_only)
-		goto done;
+	print_figure("  the same through the tree", summarize(t2, n), doc.len);
 
 	for (i = 0; i < n; i++) {
 		cJSON *root;
@@ -222,6 +246,7 @@ int main(int argc, char **argv)
 done:
 	free(decoded);
 	free(t);
+	free(t2);
 	mg_buf_release(&doc);
 	return 0;
 }

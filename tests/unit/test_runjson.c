@@ -281,19 +281,64 @@ static void write_doc(mg_buf *out, const mg_run *run)
 		fail_msg("mg_runjson_write: %s", err.msg);
 }
 
+/*
+ * mg_runjson_read(), then the same with its one-pass reader off (every
+ * document through the tree): both must give the same answer, the same
+ * message, or runs equal field by field and written alike. *pulled: the
+ * first read took the one-pass reader.
+ */
+static int read_doc(mg_run *run, const char *data, size_t len, mg_err *err,
+                    bool *pulled)
+{
+	mg_buf a = MG_BUF_INIT(MG_BUF_NOLIMIT), b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	unsigned long before = mg_runjson_pulled();
+	mg_err terr = MG_ERR_INIT;
+	mg_run tree;
+	unsigned long took;
+	int rc, trc;
+
+	rc = mg_runjson_read(run, data, len, err);
+	took = mg_runjson_pulled() - before;
+	assert_true(took <= 1);
+	if (pulled)
+		*pulled = took == 1;
+	mg_runjson_set_pull(false);
+	trc = mg_runjson_read(&tree, data, len, &terr);
+	mg_runjson_set_pull(true);
+	assert_int_equal(mg_runjson_pulled(), before + took);
+	if (rc != trc)
+		fail_msg("one pass: %d (%s), tree: %d (%s)", rc, err->msg, trc,
+		         terr.msg);
+	if (rc != 0) {
+		assert_string_equal(err->msg, terr.msg);
+		return rc;
+	}
+	assert_runs_eq(run, &tree);
+	write_doc(&a, run);
+	write_doc(&b, &tree);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.ptr, b.ptr, a.len);
+	mg_run_release(&tree);
+	mg_buf_release(&a);
+	mg_buf_release(&b);
+	return 0;
+}
+
 static void test_round_trip(void **state)
 {
 	mg_buf doc = MG_BUF_INIT(MG_BUF_NOLIMIT);
 	mg_buf again = MG_BUF_INIT(MG_BUF_NOLIMIT);
 	mg_err err = MG_ERR_INIT;
 	mg_run run, back;
+	bool pulled;
 
 	(void)state;
 	make_full_run(&run);
 	write_doc(&doc, &run);
 	mg_run_init(&back);
-	if (mg_runjson_read(&back, doc.ptr, doc.len, &err) != 0)
+	if (read_doc(&back, doc.ptr, doc.len, &err, &pulled) != 0)
 		fail_msg("mg_runjson_read: %s", err.msg);
+	assert_true(pulled); /* as the writer wrote it */
 	assert_runs_eq(&run, &back);
 	/* The samples come back grouped under their benchmarks. */
 	assert_int_equal(back.samples[0].bench, 0);
@@ -357,6 +402,7 @@ static void test_nulls_and_numbers(void **state)
 	                                2.5e-7};
 	mg_buf doc = MG_BUF_INIT(MG_BUF_NOLIMIT);
 	mg_err err = MG_ERR_INIT;
+	bool pulled;
 	mg_run run, back;
 	size_t i;
 
@@ -377,8 +423,9 @@ static void test_nulls_and_numbers(void **state)
 	assert_non_null(strstr(doc.ptr, "\"value\":-0,"));
 	assert_non_null(strstr(doc.ptr, "\"value\":1e+21,"));
 	mg_run_init(&back);
-	if (mg_runjson_read(&back, doc.ptr, doc.len, &err) != 0)
+	if (read_doc(&back, doc.ptr, doc.len, &err, &pulled) != 0)
 		fail_msg("mg_runjson_read: %s", err.msg);
+	assert_true(pulled); /* as the writer wrote it */
 	assert_runs_eq(&run, &back);
 	assert_true(signbit(back.samples[7].value));
 	mg_run_release(&back);
@@ -391,7 +438,7 @@ static void test_nulls_and_numbers(void **state)
 	                                "\"base_ref\":\"main\","
 	                                "\"base_sha\":null}"));
 	mg_run_init(&back);
-	assert_int_equal(mg_runjson_read(&back, doc.ptr, doc.len, &err), 0);
+	assert_int_equal(read_doc(&back, doc.ptr, doc.len, &err, NULL), 0);
 	assert_runs_eq(&run, &back);
 	mg_run_release(&back);
 	mg_run_release(&run);
@@ -413,7 +460,7 @@ static void test_write_invalid_utf8(void **state)
 	assert_int_equal(mg_run_set_str(&run.log_tail, "ok \xe2\x82"), 0);
 	write_doc(&doc, &run);
 	mg_run_init(&back);
-	assert_int_equal(mg_runjson_read(&back, doc.ptr, doc.len, &err), 0);
+	assert_int_equal(read_doc(&back, doc.ptr, doc.len, &err, NULL), 0);
 	assert_string_equal(back.commit.subject, "caf? ??");
 	assert_string_equal(back.log_tail, "ok ??");
 	mg_run_release(&back);
@@ -755,7 +802,7 @@ static void expect_read(const char *data, size_t len, int code, const char *msg)
 
 	/* Untouched on error: a marker that release would not survive. */
 	memset(&run, 0x5a, sizeof(run));
-	rc = mg_runjson_read(&run, data, len, &err);
+	rc = read_doc(&run, data, len, &err, NULL);
 	if (rc != code)
 		fail_msg("got %d (%s), want %d (%s)", rc, err.msg, code, msg);
 	if (code != 0) {
@@ -1029,6 +1076,129 @@ static void test_read_refuses_syntax(void **state)
 	free(doc);
 }
 
+/* ---- the one-pass reader ---- */
+
+/* d is accepted, by the one-pass reader or not, and as the tree reads it. */
+static void expect_pulled(const char *d, bool want)
+{
+	mg_err err = MG_ERR_INIT;
+	mg_run run;
+	bool pulled;
+
+	if (read_doc(&run, d, strlen(d), &err, &pulled) != 0)
+		fail_msg("refused: %s\n%s", err.msg, d);
+	if (pulled != want)
+		fail_msg("one-pass reader %s: %s", pulled ? "took" : "left", d);
+	mg_run_release(&run);
+}
+
+/* doc with each `from` replaced by `to` in turn (edit(), chained). */
+static void expect_edits_pulled(const char *doc, const char *const *ft,
+                                size_t n, bool want)
+{
+	char *d = mg_strdup(doc), *next;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		next = edit(d, ft[2 * i], ft[2 * i + 1]);
+		free(d);
+		d = next;
+	}
+	expect_pulled(d, want);
+	free(d);
+}
+
+#define EDITS(doc, want, ...)                                                  \
+	do {                                                                   \
+		const char *const ft_[] = {__VA_ARGS__};                       \
+		expect_edits_pulled(doc, ft_,                                  \
+		                    sizeof(ft_) / sizeof(ft_[0]) / 2, want);   \
+	} while (0)
+
+/*
+ * Which documents the one-pass reader takes, and which it leaves to the
+ * tree. Either way read_doc() checks that the run is the tree's, field by
+ * field; the refusals of the tests above went through it too.
+ */
+static void test_pull(void **state)
+{
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	size_t len, i;
+	char *doc = small_doc(&len);
+
+	(void)state;
+	expect_pulled(doc, true);
+	/* whitespace between every token */
+	for (i = 0; i < len; i++) {
+		assert_int_equal(mg_buf_putc(&b, doc[i]), 0);
+		if (strchr(",:[]{}", doc[i]) &&
+		    (i == 0 || doc[i - 1] != '"' || doc[i + 1] != '"'))
+			assert_int_equal(mg_buf_puts(&b, "\n\t \r"), 0);
+	}
+	expect_pulled(b.ptr, true);
+	/* escapes, unescaped as the tree does */
+	EDITS(doc, true, "\"project\":\"p\"",
+	      "\"project\":\"\\u0070\\n\\\"\\/\\ud83d\\ude00\u00e9\"");
+	EDITS(doc, true, "\"unit\":\"ns/op\"", "\"unit\":\"ns\\/op\"");
+	EDITS(doc, true, "\"data_base64\":\"YWJj\"",
+	      "\"data_base64\":\"YW\\u004aj\"");
+	/* members in another order, where nothing depends on it */
+	EDITS(doc, true,
+	      "{\"unit\":\"ns/op\",\"value\":12.5,"
+	      "\"iterations\":100,\"seq\":0}",
+	      "{\"seq\":0,\"iterations\":100,\"value\":12.5,"
+	      "\"unit\":\"ns/op\"}");
+	EDITS(doc, true, ",\"dirty\":false", "", "{\"format\"",
+	      "{\"dirty\":false,\"format\"");
+	{
+		/* the profiles before the benchmarks */
+		const char *bs = strstr(doc, ",\"benchmarks\":");
+		const char *ps = strstr(doc, ",\"profiles\":");
+
+		assert_true(bs && ps && bs < ps);
+		mg_buf_reset(&b);
+		assert_int_equal(mg_buf_put(&b, doc, (size_t)(bs - doc)), 0);
+		assert_int_equal(
+		        mg_buf_put(&b, ps, (size_t)(doc + len - 1 - ps)), 0);
+		assert_int_equal(mg_buf_put(&b, bs, (size_t)(ps - bs)), 0);
+		assert_int_equal(mg_buf_putc(&b, '}'), 0);
+		expect_pulled(b.ptr, true);
+	}
+	EDITS(doc, true, "\"data_base64\":\"YWJj\",", "",
+	      "\"functions\":", "\"data_base64\":\"YWJj\",\"functions\":");
+	/* integers in other forms */
+	EDITS(doc, true, "\"iterations\":100", "\"iterations\":1e2",
+	      "\"cum\":20", "\"cum\":20.0", "\"version\":1",
+	      "\"version\":0.1e1");
+	EDITS(doc, true, "\"value\":12.5", "\"value\":-0.125E+2");
+	/* a failed run */
+	EDITS(doc, true, "\"status\":\"ok\"", "\"status\":\"failed\"");
+
+	/* Left to the tree, and read the same. */
+	EDITS(doc, false, "{\"format\"", "{\"x\":[1,{\"y\":null}],\"format\"");
+	EDITS(doc, false, "\"config\":{},\"samples\"", "\"samples\"",
+	      "]}],\"profiles\"", "],\"config\":{}}],\"profiles\"");
+	EDITS(doc, false,
+	      "\"sample_types\":[\"space/bytes\"],"
+	      "\"default_sample_type\":null,",
+	      "\"default_sample_type\":null,\"sample_types\":"
+	      "[\"space/bytes\"],");
+	EDITS(doc, false,
+	      "\"functions\":[{\"sample_type\":\"space/bytes\","
+	      "\"function\":\"main.f\",\"file\":\"f.go\",\"flat\":10,"
+	      "\"cum\":20}]",
+	      "\"functions\":[]", "{\"kind\"",
+	      "{\"functions\":[{\"sample_type\":\"space/bytes\","
+	      "\"function\":\"main.f\",\"file\":\"f.go\",\"flat\":10,"
+	      "\"cum\":20}],\"kind\"",
+	      ",\"functions\":[]", "");
+	/* Bad UTF-8 in a string no field reads: the tree refuses it. */
+	expect_edit(doc, "{\"format\"", "{\"x\":\"\xc0\",\"format\"", MG_EINPUT,
+	            "invalid UTF-8 at line 1, column 7");
+	mg_buf_release(&b);
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1041,6 +1211,7 @@ int main(void)
 	        cmocka_unit_test(test_base64_vector),
 	        cmocka_unit_test(test_read_refuses_fields),
 	        cmocka_unit_test(test_read_refuses_syntax),
+	        cmocka_unit_test(test_pull),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
