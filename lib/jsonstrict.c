@@ -2,7 +2,10 @@
  * jsonstrict.c - strict JSON syntax check and tree building into an arena
  * (jsonstrict.h). The check is a state machine with an explicit container
  * stack; the builder is a recursive descent that trusts the check (its
- * depth is bounded by it) and so tests nothing twice.
+ * depth is bounded by it) and so tests nothing twice. The cursor at the
+ * end shares the check's string, escape and number rules and the
+ * builder's unescaping and number conversion, so that what it takes
+ * reads as the tree would have it.
  */
 #include <float.h>
 #include <limits.h>

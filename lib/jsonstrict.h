@@ -1,6 +1,8 @@
 /*
  * jsonstrict.h - a strict JSON reader that builds a cJSON-shaped tree in
- * an arena (jsonarena.h), for the run documents of runjson.c.
+ * an arena (jsonarena.h), for the run documents of runjson.c, and a
+ * cursor over the same syntax for readers that want no tree (the end of
+ * this file).
  *
  * Two passes over the text:
  *  1. a syntax check of RFC 8259 itself, because cJSON is lenient where
