@@ -59,7 +59,7 @@ static size_t find_key(const char *s, size_t len, const char *const *keys,
 
 	for (k = 0; k < n; k++) {
 		i = hint + k < n ? hint + k : hint + k - n;
-		/* keys never hold a NUL byte, nor a plain string a raw one */
+		/* neither keys[] nor the cursor's strings hold a NUL byte */
 		if (keys[i][0] == s[0] && strncmp(keys[i], s, len) == 0 &&
 		    keys[i][len] == '\0')
 			return i;
