@@ -342,18 +342,23 @@ static int scan_number(struct scan *sc)
 	return 0;
 }
 
+/* Whether d[pos..len) starts with word, not followed by a word character. */
+static bool literal_at(const char *d, size_t pos, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len - pos >= n && memcmp(d + pos, word, n) == 0 &&
+	       (pos + n == len || !is_word(d[pos + n]));
+}
+
 static int scan_literal(struct scan *sc)
 {
 	static const char *const lits[] = {"true", "false", "null"};
-	size_t i, n;
+	size_t i;
 
 	for (i = 0; i < sizeof(lits) / sizeof(lits[0]); i++) {
-		n = strlen(lits[i]);
-		if (sc->len - sc->pos >= n &&
-		    memcmp(sc->data + sc->pos, lits[i], n) == 0 &&
-		    (sc->pos + n == sc->len ||
-		     !is_word(sc->data[sc->pos + n]))) {
-			sc->pos += n;
+		if (literal_at(sc->data, sc->pos, sc->len, lits[i])) {
+			sc->pos += strlen(lits[i]);
 			return 0;
 		}
 	}
@@ -872,7 +877,7 @@ bool mg_jsoncur_more(mg_jsoncur *c, char close, size_t i, bool *more)
  * unescaped. Without an escape they are the text's own; with, c->esc's,
  * valid until the next string.
  */
-static bool plain_string(mg_jsoncur *c, const char **s, size_t *n)
+static bool cur_string(mg_jsoncur *c, const char **s, size_t *n)
 {
 	const char *d = c->data, *what;
 	size_t start, i, k;
@@ -921,7 +926,7 @@ static bool plain_string(mg_jsoncur *c, const char **s, size_t *n)
 
 bool mg_jsoncur_key(mg_jsoncur *c, const char **s, size_t *n)
 {
-	if (mg_jsoncur_peek(c) != '"' || !plain_string(c, s, n) ||
+	if (mg_jsoncur_peek(c) != '"' || !cur_string(c, s, n) ||
 	    mg_jsoncur_peek(c) != ':')
 		return false;
 	c->pos++;
@@ -931,16 +936,14 @@ bool mg_jsoncur_key(mg_jsoncur *c, const char **s, size_t *n)
 bool mg_jsoncur_string(mg_jsoncur *c, const char **s, size_t *n)
 {
 	return mg_jsoncur_peek(c) == '"' && count_value(c) &&
-	       plain_string(c, s, n);
+	       cur_string(c, s, n);
 }
 
 bool mg_jsoncur_number(mg_jsoncur *c, double *out)
 {
-	char ch = mg_jsoncur_peek(c);
-	size_t k;
-
 	const char *d = c->data;
-	size_t i = c->pos, start;
+	char ch = mg_jsoncur_peek(c);
+	size_t i, k, start;
 	uint64_t m = 0;
 
 	if ((ch != '-' && !is_digit(ch)) || !count_value(c))
@@ -950,7 +953,7 @@ bool mg_jsoncur_number(mg_jsoncur *c, double *out)
 	 * at once what number_len() and number_value() would make of them
 	 * (the same double: m is exact below 10^15).
 	 */
-	i += ch == '-';
+	i = c->pos + (ch == '-');
 	start = i;
 	if (i < c->len && d[i] == '0')
 		i++;
@@ -970,15 +973,12 @@ bool mg_jsoncur_number(mg_jsoncur *c, double *out)
 	return true;
 }
 
-/* The literal word at pos, not followed by a word character. */
-static bool literal(mg_jsoncur *c, const char *word, size_t n)
+/* The literal word at pos: counted and taken. */
+static bool literal(mg_jsoncur *c, const char *word)
 {
-	if (c->len - c->pos < n || memcmp(c->data + c->pos, word, n) != 0 ||
-	    (c->len - c->pos > n && is_word(c->data[c->pos + n])))
+	if (!literal_at(c->data, c->pos, c->len, word) || !count_value(c))
 		return false;
-	if (!count_value(c))
-		return false;
-	c->pos += n;
+	c->pos += strlen(word);
 	return true;
 }
 
@@ -987,12 +987,12 @@ bool mg_jsoncur_bool(mg_jsoncur *c, bool *b)
 	char ch = mg_jsoncur_peek(c);
 
 	*b = ch == 't';
-	return ch == 't' ? literal(c, "true", 4) : literal(c, "false", 5);
+	return literal(c, ch == 't' ? "true" : "false");
 }
 
 bool mg_jsoncur_null(mg_jsoncur *c)
 {
-	return mg_jsoncur_peek(c) == 'n' && literal(c, "null", 4);
+	return mg_jsoncur_peek(c) == 'n' && literal(c, "null");
 }
 
 bool mg_jsoncur_end(mg_jsoncur *c)

@@ -489,6 +489,16 @@ int mg_profile_add_sample_type(mg_profile *p, const char *type_unit)
 	return 0;
 }
 
+size_t mg_profile_sample_type(const mg_profile *p, const char *type_unit)
+{
+	size_t t;
+
+	for (t = 0; t < p->nsample_types; t++)
+		if (strcmp(p->sample_types[t], type_unit) == 0)
+			break;
+	return t;
+}
+
 int mg_profile_add_func(mg_profile *p, size_t sample_type, const char *function,
                         const char *file, int64_t flat, int64_t cum)
 {

@@ -188,6 +188,8 @@ int mg_run_add_profile(mg_run *run, size_t *index_out, const char *kind,
                        const char *package, const unsigned char *data,
                        size_t len);
 int mg_profile_add_sample_type(mg_profile *p, const char *type_unit);
+/* The index of sample type type_unit ("space/bytes") in p, or p->nsample_types. */
+size_t mg_profile_sample_type(const mg_profile *p, const char *type_unit);
 int mg_profile_add_func(mg_profile *p, size_t sample_type, const char *function,
                         const char *file, int64_t flat, int64_t cum);
 

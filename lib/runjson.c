@@ -1162,9 +1162,7 @@ static int read_funcs(mg_profile *p, const cJSON *v, const jp *pp, mg_err *err)
 		                     -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT, 0,
 		                     err)) < 0)
 			return error;
-		for (t = 0; t < p->nsample_types; t++)
-			if (strcmp(p->sample_types[t], type) == 0)
-				break;
+		t = mg_profile_sample_type(p, type);
 		if (t == p->nsample_types)
 			return bad_key(err, &fi, "sample_type",
 			               "not one of the profile's sample_types");

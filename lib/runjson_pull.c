@@ -34,6 +34,7 @@
 
 #define NONE ((size_t)-1) /* the offset of a null string */
 #define ANY_INT -MG_RUNJSON_MAX_INT, MG_RUNJSON_MAX_INT
+#define BIT(k) (UINT32_C(1) << (k))
 
 struct pull {
 	mg_jsoncur cur;
@@ -46,8 +47,11 @@ struct pull {
 	mg_buf tmp;
 };
 
-/* Read the value of member k of an object. */
-typedef bool (*member_fn)(struct pull *p, size_t k, void *ctx);
+/*
+ * Read the value of member k of an object; bit j of seen is set when
+ * member j came before it (object() checks that none comes twice).
+ */
+typedef bool (*member_fn)(struct pull *p, size_t k, uint32_t seen, void *ctx);
 /* Read element i of an array. */
 typedef bool (*element_fn)(struct pull *p, size_t i, void *ctx);
 
@@ -90,14 +94,12 @@ static bool object(struct pull *p, const char *const *keys, size_t n,
 			return false;
 		/* documents list the members in order: one comparison each */
 		k = find_key(s, len, keys, n, next);
-		if (k == n || (seen & (UINT32_C(1) << k)))
+		if (k == n || (seen & BIT(k)) || !member(p, k, seen, ctx))
 			return false;
-		seen |= UINT32_C(1) << k;
+		seen |= BIT(k);
 		next = k + 1 < n ? k + 1 : 0;
-		if (!member(p, k, ctx))
-			return false;
 	}
-	return seen == (UINT32_C(1) << n) - 1;
+	return seen == BIT(n) - 1;
 }
 
 _Static_assert(R_N < 32, "object() keeps a bit per member");
@@ -156,6 +158,22 @@ static bool set(struct pull *p, char **field, bool nullable)
 	return ok;
 }
 
+/*
+ * Nullable string member k into the field of base that table f[0..n)
+ * lists for it (mg_runjson__run_strs, mg_runjson__env_strs).
+ */
+static bool set_listed(struct pull *p, void *base,
+                       const struct mg_runjson__str *f, size_t n, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((size_t)f[i].item == k)
+			return set(p, (char **)((char *)base + f[i].offset),
+			           true);
+	return false;
+}
+
 /* An integral number in [min, max] (null as 0 when nullable): get_int(). */
 static bool integer(struct pull *p, int64_t min, int64_t max, bool nullable,
                     int64_t *out)
@@ -174,14 +192,10 @@ static bool integer(struct pull *p, int64_t min, int64_t max, bool nullable,
 	return true;
 }
 
-/* A string that is exactly lit. */
-static bool string_is(struct pull *p, const char *lit)
+/* Whether the n bytes at s are lit. */
+static bool is(const char *s, size_t n, const char *lit)
 {
-	const char *s;
-	size_t n;
-
-	return mg_jsoncur_string(&p->cur, &s, &n) && n == strlen(lit) &&
-	       memcmp(s, lit, n) == 0;
+	return n == strlen(lit) && memcmp(s, lit, n) == 0;
 }
 
 /* A commit sha (40 lower-case hex digits) into out. */
@@ -208,10 +222,11 @@ static bool parent(struct pull *p, size_t i, void *ctx)
 	return sha(p, s) && mg_run_add_parent(p->run, s) == 0;
 }
 
-static bool commit_member(struct pull *p, size_t k, void *ctx)
+static bool commit_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	mg_commit *c = &p->run->commit;
 
+	(void)seen;
 	(void)ctx;
 	switch (k) {
 	case C_SHA:
@@ -228,10 +243,11 @@ static bool commit_member(struct pull *p, size_t k, void *ctx)
 	return false;
 }
 
-static bool pr_member(struct pull *p, size_t k, void *ctx)
+static bool pr_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	mg_run *run = p->run;
 
+	(void)seen;
 	(void)ctx;
 	switch (k) {
 	case PR_NUMBER:
@@ -244,39 +260,35 @@ static bool pr_member(struct pull *p, size_t k, void *ctx)
 	return false;
 }
 
-static bool env_member(struct pull *p, size_t k, void *ctx)
+static bool env_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	mg_env *e = &p->run->env;
-	size_t i;
 
+	(void)seen;
 	(void)ctx;
 	if (k == E_CORES)
 		return integer(p, ANY_INT, false, &e->cores);
 	if (k == E_MEM)
 		return integer(p, ANY_INT, false, &e->mem_bytes);
-	for (i = 0; i < E_CORES; i++)
-		if ((size_t)mg_runjson__env_strs[i].item == k)
-			return set(p,
-			           (char **)((char *)e +
-			                     mg_runjson__env_strs[i].offset),
-			           true);
-	return false;
+	return set_listed(p, e, mg_runjson__env_strs, E_CORES, k);
 }
 
 static bool bench(struct pull *p, size_t i, void *ctx);
 static bool profile(struct pull *p, size_t i, void *ctx);
 
-static bool run_member(struct pull *p, size_t k, void *ctx)
+static bool run_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	mg_run *run = p->run;
 	const char *s;
 	int64_t v;
-	size_t i, n;
+	size_t n;
 
+	(void)seen;
 	(void)ctx;
 	switch (k) {
 	case R_FORMAT:
-		return string_is(p, MG_RUNJSON_FORMAT);
+		return mg_jsoncur_string(&p->cur, &s, &n) &&
+		       is(s, n, MG_RUNJSON_FORMAT);
 	case R_VERSION:
 		return integer(p, ANY_INT, false, &v) &&
 		       v == MG_RUNJSON_VERSION;
@@ -306,27 +318,18 @@ static bool run_member(struct pull *p, size_t k, void *ctx)
 	case R_RSS:
 		return integer(p, ANY_INT, false, &run->peak_rss);
 	case R_STATUS:
-		if (!mg_jsoncur_string(&p->cur, &s, &n))
+		if (!mg_jsoncur_string(&p->cur, &s, &n) ||
+		    !(is(s, n, "ok") || is(s, n, "failed")))
 			return false;
-		if (n == 2 && memcmp(s, "ok", 2) == 0)
-			run->status = MG_RUN_OK;
-		else if (n == 6 && memcmp(s, "failed", 6) == 0)
-			run->status = MG_RUN_FAILED;
-		else
-			return false;
+		run->status = is(s, n, "ok") ? MG_RUN_OK : MG_RUN_FAILED;
 		return true;
 	case R_BENCHMARKS:
 		return array(p, MG_RUN_MAX_BENCHMARKS, bench, NULL);
 	case R_PROFILES:
 		return array(p, MG_RUN_MAX_PROFILES, profile, NULL);
 	}
-	for (i = 0; i < MG_RUNJSON__RUN_STRS; i++)
-		if ((size_t)mg_runjson__run_strs[i].item == k)
-			return set(p,
-			           (char **)((char *)run +
-			                     mg_runjson__run_strs[i].offset),
-			           true);
-	return false;
+	return set_listed(p, run, mg_runjson__run_strs, MG_RUNJSON__RUN_STRS,
+	                  k);
 }
 
 /* ---- benchmarks ---------------------------------------------------------- */
@@ -336,8 +339,7 @@ struct bench {
 	int64_t procs;
 	size_t config[2 * MG_RUNJSON_MAX_CONFIG]; /* key, value, ... */
 	size_t nconfig;
-	uint32_t have; /* the members read so far */
-	size_t idx;    /* in run->benches, once appended */
+	size_t idx; /* in run->benches, once appended */
 };
 
 struct sample {
@@ -346,10 +348,11 @@ struct sample {
 	int64_t iterations, seq;
 };
 
-static bool sample_member(struct pull *p, size_t k, void *ctx)
+static bool sample_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	struct sample *s = ctx;
 
+	(void)seen;
 	switch (k) {
 	case SM_UNIT:
 		return str(p, false, &s->unit);
@@ -465,32 +468,25 @@ static bool append_bench(struct pull *p, struct bench *b)
 	                           b->nconfig) == 0;
 }
 
-static bool bench_member(struct pull *p, size_t k, void *ctx)
+static bool bench_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	struct bench *b = ctx;
-	uint32_t before = (UINT32_C(1) << B_SAMPLES) - 1;
-	bool ok = false;
 
 	switch (k) {
 	case B_NAME:
-		ok = str(p, false, &b->name);
-		break;
+		return str(p, false, &b->name);
 	case B_PACKAGE:
-		ok = str(p, false, &b->package);
-		break;
+		return str(p, false, &b->package);
 	case B_PROCS:
-		ok = integer(p, INT_MIN, INT_MAX, false, &b->procs);
-		break;
+		return integer(p, INT_MIN, INT_MAX, false, &b->procs);
 	case B_CONFIG:
-		ok = config(p, b);
-		break;
+		return config(p, b);
 	case B_SAMPLES:
-		ok = b->have == before && append_bench(p, b) &&
-		     array(p, MG_RUN_MAX_SAMPLES, sample, b);
-		break;
+		/* the benchmark is appended with all the members before */
+		return seen == BIT(B_SAMPLES) - 1 && append_bench(p, b) &&
+		       array(p, MG_RUN_MAX_SAMPLES, sample, b);
 	}
-	b->have |= UINT32_C(1) << k;
-	return ok;
+	return false;
 }
 
 static bool bench(struct pull *p, size_t i, void *ctx)
@@ -502,7 +498,6 @@ static bool bench(struct pull *p, size_t i, void *ctx)
 	(void)i;
 	(void)ctx;
 	b.nconfig = 0;
-	b.have = 0;
 	ok = object(p, mg_runjson__keys_bench, B_N, bench_member, &b);
 	mg_buf_truncate(&p->tmp, base);
 	return ok;
@@ -512,8 +507,7 @@ static bool bench(struct pull *p, size_t i, void *ctx)
 
 struct profile {
 	size_t kind, package; /* offsets in tmp */
-	bool added;
-	size_t idx; /* in run->profiles, once added */
+	size_t idx;           /* in run->profiles, once added */
 	char sha[MG_RUNJSON__SHA256_HEX + 1];
 };
 
@@ -539,10 +533,11 @@ struct func {
 	int64_t flat, cum;
 };
 
-static bool func_member(struct pull *p, size_t k, void *ctx)
+static bool func_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
 	struct func *f = ctx;
 
+	(void)seen;
 	switch (k) {
 	case FN_TYPE:
 		return str(p, false, &f->type);
@@ -561,16 +556,14 @@ static bool func_member(struct pull *p, size_t k, void *ctx)
 static bool func(struct pull *p, size_t i, void *ctx)
 {
 	mg_profile *pf = prof(p, ctx);
-	size_t base = p->tmp.len, t = 0;
+	size_t base = p->tmp.len, t;
 	struct func f;
 	bool ok;
 
 	(void)i;
 	ok = object(p, mg_runjson__keys_func, FN_N, func_member, &f);
 	if (ok) {
-		for (t = 0; t < pf->nsample_types; t++)
-			if (strcmp(pf->sample_types[t], at(p, f.type)) == 0)
-				break;
+		t = mg_profile_sample_type(pf, at(p, f.type));
 		ok = t < pf->nsample_types &&
 		     mg_profile_add_func(pf, t, at(p, f.function),
 		                         at(p, f.file), f.flat, f.cum) == 0;
@@ -597,28 +590,31 @@ static bool data(struct pull *p, mg_profile *pf)
 	return true;
 }
 
-static bool profile_member(struct pull *p, size_t k, void *ctx)
+static bool profile_member(struct pull *p, size_t k, uint32_t seen, void *ctx)
 {
+	const uint32_t named = BIT(P_KIND) | BIT(P_PACKAGE);
 	struct profile *pr = ctx;
 	const char *s;
 	size_t base, off, n;
 	bool ok;
 
-	/* kind and package first: the profile is made with them */
-	if (k != P_KIND && k != P_PACKAGE && k != P_SHA && !pr->added) {
-		if (k != P_TYPES || pr->kind == NONE || pr->package == NONE ||
-		    mg_run_add_profile(p->run, &pr->idx, at(p, pr->kind),
-		                       at(p, pr->package), NULL, 0) < 0)
-			return false;
-		pr->added = true;
-	}
+	/*
+	 * The profile is made at its sample_types, from its kind and
+	 * package; the members that fill it in come after.
+	 */
+	if (k != P_KIND && k != P_PACKAGE && k != P_SHA && k != P_TYPES &&
+	    !(seen & BIT(P_TYPES)))
+		return false;
 	switch (k) {
 	case P_KIND:
 		return str(p, false, &pr->kind);
 	case P_PACKAGE:
 		return str(p, false, &pr->package);
 	case P_TYPES:
-		return array(p, MG_RUN_MAX_SAMPLE_TYPES, sample_type, pr);
+		return (seen & named) == named &&
+		       mg_run_add_profile(p->run, &pr->idx, at(p, pr->kind),
+		                          at(p, pr->package), NULL, 0) == 0 &&
+		       array(p, MG_RUN_MAX_SAMPLE_TYPES, sample_type, pr);
 	case P_DEFAULT:
 		/* set only when a string: as read_profile() */
 		base = p->tmp.len;
@@ -653,13 +649,11 @@ static bool profile(struct pull *p, size_t i, void *ctx)
 
 	(void)i;
 	(void)ctx;
-	pr.kind = pr.package = NONE;
-	pr.added = false;
 	ok = object(p, mg_runjson__keys_profile, P_N, profile_member, &pr);
 	mg_buf_truncate(&p->tmp, base);
 	if (!ok)
 		return false;
-	/* every member was there, so the profile was added and has data */
+	/* every member was there: the profile was added and has its data */
 	pf = prof(p, &pr);
 	mg_runjson__sha256_hex(actual, pf->data, pf->len);
 	if (strcmp(actual, pr.sha) != 0)

@@ -529,6 +529,12 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The database of pair k's side w (0: A, this server; 1: B, OTHER). */
+static void pair_name(char *buf, size_t n, int k, int w)
+{
+	snprintf(buf, n, "pair%d-%c", k, "AB"[w]);
+}
+
 /*
  * --against OTHER --pairs N: this VM's speed drifts by a third within
  * minutes, so two servers compare only when measured close together.
@@ -555,7 +561,7 @@ static void bench_pairs(const char *sync, const char *other, int pairs,
 			int w = (k % 2) ? 1 - j : j;
 			char name[64];
 
-			snprintf(name, sizeof(name), "pair%d-%c", k, "AB"[w]);
+			pair_name(name, sizeof(name), k, w);
 			server_bin = bins[w];
 			run_ingest(sync, name, docs, nruns, bytes, nup, false,
 			           &f[w]);
@@ -596,7 +602,7 @@ static void bench_pairs(const char *sync, const char *other, int pairs,
 		for (j = 0; j < 2; j++) {
 			char name[64];
 
-			snprintf(name, sizeof(name), "pair%d-%c", k, "AB"[j]);
+			pair_name(name, sizeof(name), k, j);
 			remove_db(name);
 		}
 	printf("  A - B, median of %d pairs: %+.1f runs/s (A more in %d), "

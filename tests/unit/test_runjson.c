@@ -1177,7 +1177,8 @@ static void test_pull(void **state)
 	/* Left to the tree, and read the same. */
 	EDITS(doc, false, "{\"format\"", "{\"x\":[1,{\"y\":null}],\"format\"");
 	EDITS(doc, false, "\"config\":{},\"samples\"", "\"samples\"",
-	      "]}],\"profiles\"", "],\"config\":{}}],\"profiles\"");
+	      "]}],\"profiles\"",
+	      "],\"config\":{\"goos\":\"linux\"}}],\"profiles\"");
 	EDITS(doc, false,
 	      "\"sample_types\":[\"space/bytes\"],"
 	      "\"default_sample_type\":null,",
