@@ -4,6 +4,8 @@
  * doubles strtod() gives, then checks the shape element by element.
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "jsonstrict.h"
 #include "numfmt.h"
@@ -77,22 +79,16 @@ static bool get_int(const cJSON *v, int64_t *out)
 	return true;
 }
 
-static int decode_tree(const cJSON *root, mg_sampleset_item **items,
-                       size_t *n_out, mg_err *err)
+/*
+ * The elements of the set `arr` (an array of n > 0) into v[0..n). The
+ * message starts "sample set", which callers prefix with where it is.
+ */
+static int decode_items(const cJSON *arr, mg_sampleset_item *v, mg_err *err)
 {
-	mg_sampleset_item *v = NULL;
 	const cJSON *e;
-	size_t n, i = 0;
+	size_t i = 0;
 
-	if (!cJSON_IsArray(root))
-		return mg_err_set(err, MG_EINPUT, "sample set: not an array");
-	n = (size_t)cJSON_GetArraySize(root);
-	if (n == 0)
-		return mg_err_set(err, MG_EINPUT, "sample set: empty");
-	v = malloc(n * sizeof(*v));
-	if (v == NULL)
-		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	cJSON_ArrayForEach(e, root)
+	cJSON_ArrayForEach(e, arr)
 	{
 		const cJSON *seq = cJSON_GetArrayItem(e, 0);
 		const cJSON *val = cJSON_GetArrayItem(e, 1);
@@ -101,27 +97,75 @@ static int decode_tree(const cJSON *root, mg_sampleset_item **items,
 		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 3 ||
 		    !get_int(seq, &v[i].seq) || !cJSON_IsNumber(val) ||
 		    !isfinite(val->valuedouble) ||
-		    !get_int(cJSON_GetArrayItem(e, 2), &v[i].iterations)) {
-			free(v);
+		    !get_int(cJSON_GetArrayItem(e, 2), &v[i].iterations))
 			return mg_err_set(err, MG_EINPUT,
 			                  "sample set: element %zu: expected "
 			                  "[seq, value, iterations] (integer, "
 			                  "finite number, integer within "
 			                  "2^53-1)",
 			                  i);
-		}
 		v[i].value = val->valuedouble;
-		if (i > 0 && v[i].seq <= v[i - 1].seq) {
-			mg_err_set(
+		if (i > 0 && v[i].seq <= v[i - 1].seq)
+			return mg_err_set(
 			        err, MG_EINPUT,
 			        "sample set: element %zu: seq %lld after %lld "
 			        "(seqs must increase)",
 			        i, (long long)v[i].seq,
 			        (long long)v[i - 1].seq);
-			free(v);
-			return MG_EINPUT;
-		}
 		i++;
+	}
+	return 0;
+}
+
+/* The number of elements of `root` if it is a non-empty array, else 0. */
+static size_t set_size(const cJSON *root, mg_err *err)
+{
+	if (!cJSON_IsArray(root)) {
+		mg_err_set(err, MG_EINPUT, "sample set: not an array");
+		return 0;
+	}
+	if (cJSON_GetArraySize(root) == 0)
+		mg_err_set(err, MG_EINPUT, "sample set: empty");
+	return (size_t)cJSON_GetArraySize(root);
+}
+
+/*
+ * text[0..len) into *root, in *arena (the caller releases it), at most
+ * max values; MG_ELIMIT says "more than MG_SAMPLESET_MAX <items>". The
+ * messages start with `what`.
+ */
+static int parse(mg_jsonarena *arena, cJSON **root, const char *text,
+                 size_t len, size_t max, const char *what, const char *items,
+                 mg_err *err)
+{
+	size_t bad_utf8;
+	int error;
+
+	mg_jsonarena_init(arena, mg_jsonstrict_tree_size(len, max));
+	error = mg_jsonstrict_parse(root, &bad_utf8, arena, text, len, max,
+	                            err);
+	if (error == MG_ELIMIT)
+		return mg_err_set(err, MG_ELIMIT, "%s: more than %d %s", what,
+		                  MG_SAMPLESET_MAX, items);
+	if (error < 0)
+		mg_err_prefix(err, "%s", what);
+	return error;
+}
+
+static int decode_tree(const cJSON *root, mg_sampleset_item **items,
+                       size_t *n_out, mg_err *err)
+{
+	mg_sampleset_item *v;
+	size_t n = set_size(root, err);
+
+	if (n == 0)
+		return MG_EINPUT;
+	v = malloc(n * sizeof(*v));
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	if (decode_items(root, v, err) < 0) {
+		free(v);
+		return MG_EINPUT;
 	}
 	*items = v;
 	*n_out = n;
@@ -133,22 +177,206 @@ int mg_sampleset_decode(const char *text, size_t len, mg_sampleset_item **items,
 {
 	mg_jsonarena arena;
 	cJSON *root = NULL;
-	size_t bad_utf8;
 	int error;
 
 	*items = NULL;
 	*n = 0;
-	mg_jsonarena_init(&arena, mg_jsonstrict_tree_size(len, MAX_VALUES));
-	error = mg_jsonstrict_parse(&root, &bad_utf8, &arena, text, len,
-	                            MAX_VALUES, err);
-	if (error == MG_ELIMIT)
-		error = mg_err_set(err, MG_ELIMIT,
-		                   "sample set: more than %d elements",
-		                   MG_SAMPLESET_MAX);
-	else if (error < 0)
-		mg_err_prefix(err, "sample set");
+	error = parse(&arena, &root, text, len, MAX_VALUES, "sample set",
+	              "elements", err);
 	if (error == 0)
 		error = decode_tree(root, items, n, err);
+	mg_jsonarena_release(&arena);
+	return error;
+}
+
+/* ---- a run's sets ------------------------------------------------------ */
+
+/*
+ * The run text's values: each sample is 4 (its array and 3 numbers), each
+ * entry 3 more plus its set's array, and an entry has a sample at least.
+ */
+#define RUN_MAX_VALUES (8 * (size_t)MG_SAMPLESET_MAX + 1)
+
+/* An mg_buf append's error (0 passes) as the run text's message. */
+static int buf_error(int error, mg_err *err)
+{
+	if (error == 0)
+		return 0;
+	return mg_err_set(err, error, "run samples: %s",
+	                  error == MG_ENOMEM ? "out of memory" : "too long");
+}
+
+int mg_sampleset_run_add(mg_buf *out, int64_t bench_id, const char *unit,
+                         const char *set, size_t len, mg_err *err)
+{
+	char num[24], *p;
+	size_t i;
+	int error;
+
+	if (bench_id < 1 || bench_id > MG_SAMPLESET_MAX_INT)
+		return mg_err_set(err, MG_EINPUT, "benchmark id %lld",
+		                  (long long)bench_id);
+	p = mg_numfmt_int(num, bench_id);
+	/* the sets' text is most of it: one growth for the entry */
+	error = mg_buf_grow(out, len + strlen(unit) + 32);
+	if (error == 0)
+		error = mg_buf_puts(out, out->len ? ",[" : "[[");
+	if (error == 0)
+		error = mg_buf_put(out, p, (size_t)(num + 24 - p));
+	if (error == 0)
+		error = mg_buf_put(out, ",\"", 2);
+	/* unit names are printable ASCII: only " and \ need escaping */
+	for (i = 0; error == 0 && unit[i]; i++) {
+		if (unit[i] == '"' || unit[i] == '\\')
+			error = mg_buf_putc(out, '\\');
+		if (error == 0)
+			error = mg_buf_putc(out, unit[i]);
+	}
+	if (error == 0)
+		error = mg_buf_put(out, "\",", 2);
+	if (error == 0)
+		error = mg_buf_put(out, set, len);
+	if (error == 0)
+		error = mg_buf_putc(out, ']');
+	return buf_error(error, err);
+}
+
+int mg_sampleset_run_end(mg_buf *out, mg_err *err)
+{
+	int error = mg_buf_puts(out, out->len ? "]" : "[]");
+
+	return buf_error(error, err);
+}
+
+void mg_sampleset_run_free(mg_sampleset_run *r)
+{
+	if (r == NULL)
+		return;
+	free(r->v);
+	free(r->items);
+	free(r->units);
+	memset(r, 0, sizeof(*r));
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const mg_sampleset_entry *x = a, *y = b;
+
+	if (x->bench_id != y->bench_id)
+		return x->bench_id < y->bench_id ? -1 : 1;
+	return strcmp(x->unit, y->unit);
+}
+
+/*
+ * Entry i (`e`) of the run's array into out->v[i], its samples from
+ * out->items[out->nitems], its unit copied to *units.
+ */
+static int decode_entry(mg_sampleset_run *out, const cJSON *e, size_t i,
+                        char **units, mg_err *err)
+{
+	const cJSON *id = cJSON_GetArrayItem(e, 0);
+	const cJSON *unit = cJSON_GetArrayItem(e, 1);
+	const cJSON *set = cJSON_GetArrayItem(e, 2);
+	mg_sampleset_entry *en = &out->v[i];
+	size_t n;
+	int64_t bench_id;
+
+	if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 3 ||
+	    !get_int(id, &bench_id) || bench_id < 1 || !cJSON_IsString(unit))
+		return mg_err_set(err, MG_EINPUT,
+		                  "run samples: entry %zu: expected [benchmark "
+		                  "id, unit, set] (integer from 1, string, "
+		                  "array)",
+		                  i);
+	if (mg_run_check_unit(unit->valuestring, "unit", err) < 0) {
+		mg_err_prefix(err, "run samples: entry %zu", i);
+		return MG_EINPUT;
+	}
+	n = set_size(set, err);
+	if (n == 0 || decode_items(set, out->items + out->nitems, err) < 0) {
+		mg_err_prefix(err,
+		              "run samples: entry %zu (benchmark %lld, "
+		              "unit '%s')",
+		              i, (long long)bench_id, unit->valuestring);
+		return MG_EINPUT;
+	}
+	en->bench_id = bench_id;
+	en->unit = *units;
+	en->first = out->nitems;
+	en->n = n;
+	out->nitems += n;
+	n = strlen(unit->valuestring) + 1;
+	memcpy(*units, unit->valuestring, n);
+	*units += n;
+	return 0;
+}
+
+int mg_sampleset_run_decode(mg_sampleset_run *out, const char *text, size_t len,
+                            mg_err *err)
+{
+	mg_jsonarena arena;
+	cJSON *root = NULL;
+	const cJSON *e, *set;
+	size_t n, items = 0, unit_bytes = 0, i = 0;
+	char *units;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	error = parse(&arena, &root, text, len, RUN_MAX_VALUES, "run samples",
+	              "samples", err);
+	if (error < 0)
+		goto cleanup;
+	if (!cJSON_IsArray(root)) {
+		error = mg_err_set(err, MG_EINPUT, "run samples: not an array");
+		goto cleanup;
+	}
+	/* sizes first, so that nothing grows while entries point into it */
+	cJSON_ArrayForEach(e, root)
+	{
+		const cJSON *unit = cJSON_GetArrayItem(e, 1);
+
+		set = cJSON_GetArrayItem(e, 2);
+		if (cJSON_IsArray(set))
+			items += (size_t)cJSON_GetArraySize(set);
+		if (cJSON_IsString(unit))
+			unit_bytes += strlen(unit->valuestring) + 1;
+	}
+	if (items > MG_SAMPLESET_MAX) {
+		error = mg_err_set(err, MG_ELIMIT,
+		                   "run samples: more than %d samples",
+		                   MG_SAMPLESET_MAX);
+		goto cleanup;
+	}
+	n = (size_t)cJSON_GetArraySize(root);
+	out->v = malloc((n ? n : 1) * sizeof(*out->v));
+	out->items = malloc((items ? items : 1) * sizeof(*out->items));
+	out->units = units = malloc(unit_bytes ? unit_bytes : 1);
+	if (out->v == NULL || out->items == NULL || units == NULL) {
+		error = mg_err_set(err, MG_ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	cJSON_ArrayForEach(e, root)
+	{
+		if ((error = decode_entry(out, e, i, &units, err)) < 0)
+			goto cleanup;
+		i++;
+	}
+	out->n = n;
+	if (n > 1)
+		qsort(out->v, n, sizeof(*out->v), cmp_entry);
+	for (i = 1; i < n; i++)
+		if (cmp_entry(&out->v[i - 1], &out->v[i]) == 0) {
+			error = mg_err_set(err, MG_EINPUT,
+			                   "run samples: benchmark %lld, unit "
+			                   "'%s' twice",
+			                   (long long)out->v[i].bench_id,
+			                   out->v[i].unit);
+			goto cleanup;
+		}
+
+cleanup:
+	if (error < 0)
+		out->n = 0;
 	mg_jsonarena_release(&arena);
 	return error;
 }

@@ -1,7 +1,8 @@
 /*
  * sampleset.h - the repetitions of one (run, benchmark, unit) as one
- * text: a JSON array of [seq, value, iterations], the form the store
- * keeps them in (schema/0010, table sample_sets).
+ * text: a JSON array of [seq, value, iterations] (a "set"); and all the
+ * sets of a run as one text, the form the store keeps them in
+ * (schema/0012, table run_samples).
  *
  * Values are written so that they read back bit for bit, here and in
  * SQLite's JSON functions (the `samples` view): integers digit by digit,
@@ -47,5 +48,47 @@ int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
  */
 int mg_sampleset_decode(const char *text, size_t len, mg_sampleset_item **items,
                         size_t *n, mg_err *err);
+
+/*
+ * A run's sets: a JSON array of [benchmark id, "unit", set], one per
+ * (benchmark, unit), e.g. [[7,"B/op",[[0,64,100],[1,64,100]]]].
+ *
+ * mg_sampleset_run_add() appends the entry of one set whose text (from
+ * mg_sampleset_encode) is set[0..len): an empty out starts the array.
+ * mg_sampleset_run_end() closes it ("[]" for no set). MG_EINPUT for a
+ * bench_id outside 1..MG_SAMPLESET_MAX_INT, MG_ENOMEM, MG_ELIMIT (out's
+ * limit).
+ */
+int mg_sampleset_run_add(mg_buf *out, int64_t bench_id, const char *unit,
+                         const char *set, size_t len, mg_err *err);
+int mg_sampleset_run_end(mg_buf *out, mg_err *err);
+
+/* One set of a decoded run: its samples are items[first .. first + n). */
+typedef struct mg_sampleset_entry {
+	int64_t bench_id;
+	const char *unit; /* NUL-terminated, owned by the mg_sampleset_run */
+	size_t first, n;
+} mg_sampleset_entry;
+
+typedef struct mg_sampleset_run {
+	mg_sampleset_entry *v; /* in (bench_id, unit) order */
+	size_t n;
+	mg_sampleset_item *items;
+	size_t nitems;
+	char *units; /* the entries' units, one allocation */
+} mg_sampleset_run;
+
+/*
+ * Read a run's text into *out (mg_sampleset_run_free() it, on success
+ * or not). The entries come back in (bench_id, unit) order whatever
+ * their order in the text. MG_EINPUT naming the entry and what is wrong
+ * (not JSON, not an array of [integer, string, set], a benchmark id out
+ * of range, a unit that is not a unit name, the same benchmark and unit
+ * twice, or the set's own refusal), MG_ELIMIT past MG_SAMPLESET_MAX
+ * samples in all, MG_ENOMEM.
+ */
+int mg_sampleset_run_decode(mg_sampleset_run *out, const char *text, size_t len,
+                            mg_err *err);
+void mg_sampleset_run_free(mg_sampleset_run *r);
 
 #endif

@@ -22,22 +22,22 @@
 #include "store_int.h"
 
 /*
- * The samples of the ok runs of commit ?1 on branch ?2:
- * (benchmark id, unit, value, NULL) per row stored before 0010, (id,
- * unit, NULL, set) per set. CROSS JOIN keeps runs (few per commit) as the
- * outer loop: otherwise SQLite may scan every sample of a benchmark
- * across all runs, making ingest slower as the database grows.
+ * The samples of the ok runs of commit ?1 on branch ?2: (benchmark id,
+ * unit, value, NULL, run id) per row stored before 0010, (NULL, NULL,
+ * NULL, sets, run id) per run since. CROSS JOIN keeps runs (few per
+ * commit) as the outer loop: otherwise SQLite may scan every sample of a
+ * benchmark across all runs, making ingest slower as the database grows.
  */
 static int pooled_stmt(mg_store *st, sqlite3_stmt **out, mg_err *err)
 {
 	return mg_store__cached(
 	        st, MG_STORE__C_POOLED,
-	        "SELECT s.benchmark_id, s.unit, s.value, NULL FROM runs r "
-	        "CROSS JOIN sample_rows s ON s.run_id = r.id WHERE "
+	        "SELECT s.benchmark_id, s.unit, s.value, NULL, r.id FROM runs "
+	        "r CROSS JOIN sample_rows s ON s.run_id = r.id WHERE "
 	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2 "
-	        "UNION ALL SELECT s.benchmark_id, s.unit, NULL, s.samples "
-	        "FROM runs r CROSS JOIN sample_sets s ON s.run_id = r.id "
-	        "WHERE r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2",
+	        "UNION ALL SELECT NULL, NULL, NULL, s.sets, r.id FROM runs r "
+	        "CROSS JOIN run_samples s ON s.run_id = r.id WHERE "
+	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2",
 	        out, err);
 }
 
@@ -258,6 +258,29 @@ static int cmp_value(const void *x, const void *y)
 	return (a->v > b->v) - (a->v < b->v);
 }
 
+/* Value v of benchmark bench_id, unit unit[0..len), if in slice. */
+static int add_value(struct apply *a, int slice, int64_t bench_id,
+                     const char *unit, size_t len, double v, mg_err *err)
+{
+	struct value *vals;
+	uint32_t u = 0;
+	int error;
+
+	if (!in_slice(bench_id, slice))
+		return 0;
+	if ((error = intern(&a->units, unit, len, &u, err)) < 0)
+		return error;
+	vals = grow(a->vals, a->nvals, &a->valscap, sizeof(*vals));
+	if (vals == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	a->vals = vals;
+	a->vals[a->nvals].bench_id = bench_id;
+	a->vals[a->nvals].unit = u;
+	a->vals[a->nvals].v = v;
+	a->nvals++;
+	return 0;
+}
+
 /* Group g's points: the samples of all ok runs of its commit on its branch. */
 static int recompute(mg_store *st, struct apply *a, const struct group *g,
                      int slice, mg_err *err)
@@ -274,37 +297,30 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 	sqlite3_bind_text(stmt, 2, a->branches.keys[g->branch],
 	                  (int)a->branches.lens[g->branch], SQLITE_STATIC);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		int64_t bench_id = sqlite3_column_int64(stmt, 0);
-		const char *unit = (const char *)sqlite3_column_text(stmt, 1);
-		mg_sampleset_item *items = NULL;
-		size_t nitems = 1, k;
-		uint32_t u = 0;
+		mg_sampleset_run sets;
+		size_t k;
 
-		if (!in_slice(bench_id, slice))
-			continue;
-		rc = intern(&a->units, unit,
-		            (size_t)sqlite3_column_bytes(stmt, 1), &u, err);
-		if (rc == 0 && sqlite3_column_type(stmt, 3) != SQLITE_NULL)
-			rc = mg_store__read_set(stmt, 3, bench_id, unit, &items,
-			                        &nitems, err);
-		for (k = 0; rc == 0 && k < nitems; k++) {
-			struct value *v = grow(a->vals, a->nvals, &a->valscap,
-			                       sizeof(*v));
-
-			if (v == NULL) {
-				rc = mg_err_set(err, MG_ENOMEM,
-				                "out of memory");
+		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
+			rc = add_value(
+			        a, slice, sqlite3_column_int64(stmt, 0),
+			        (const char *)sqlite3_column_text(stmt, 1),
+			        (size_t)sqlite3_column_bytes(stmt, 1),
+			        sqlite3_column_double(stmt, 2), err);
+			if (rc < 0)
 				break;
-			}
-			a->vals = v;
-			a->vals[a->nvals].bench_id = bench_id;
-			a->vals[a->nvals].unit = u;
-			a->vals[a->nvals].v =
-			        items ? items[k].value
-			              : sqlite3_column_double(stmt, 2);
-			a->nvals++;
+			continue;
 		}
-		free(items);
+		rc = mg_store__read_sets(stmt, 3, sqlite3_column_int64(stmt, 4),
+		                         &sets, err);
+		for (i = 0; rc == 0 && i < sets.n; i++) {
+			const mg_sampleset_entry *e = &sets.v[i];
+
+			for (k = e->first; rc == 0 && k < e->first + e->n; k++)
+				rc = add_value(a, slice, e->bench_id, e->unit,
+				               strlen(e->unit),
+				               sets.items[k].value, err);
+		}
+		mg_sampleset_run_free(&sets);
 		if (rc < 0)
 			break;
 	}

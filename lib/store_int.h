@@ -159,13 +159,13 @@ int mg_store__backup_profiles(mg_store *st, sqlite3 *dest,
 /* The digest of p's bytes: the one the reader checked, or computed. */
 void mg_store__profile_sha(char out[65], const mg_profile *p);
 /*
- * Decode the sample set in column col of stmt (a row of sample_sets of
- * benchmark bench_id, unit unit). A set that does not decode is a damaged
- * database: MG_EDB, the message naming the benchmark and unit.
+ * Decode the sets in column col of stmt (run_samples.sets of run run_id)
+ * into *out (mg_sampleset_run_free() it, on success or not). Text that
+ * does not decode is a damaged database: MG_EDB, the message naming the
+ * run, the entry and what is wrong.
  */
-int mg_store__read_set(sqlite3_stmt *stmt, int col, int64_t bench_id,
-                       const char *unit, mg_sampleset_item **items, size_t *n,
-                       mg_err *err);
+int mg_store__read_sets(sqlite3_stmt *stmt, int col, int64_t run_id,
+                        mg_sampleset_run *out, mg_err *err);
 
 /*
  * store_known.c. Lookups answer from memory (false: ask the database);

@@ -116,149 +116,77 @@ static int load_parents(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 	return error;
 }
 
-int mg_store__read_set(sqlite3_stmt *stmt, int col, int64_t bench_id,
-                       const char *unit, mg_sampleset_item **items, size_t *n,
-                       mg_err *err)
+int mg_store__read_sets(sqlite3_stmt *stmt, int col, int64_t run_id,
+                        mg_sampleset_run *out, mg_err *err)
 {
 	int error;
 
-	error = mg_sampleset_decode(
-	        (const char *)sqlite3_column_text(stmt, col),
-	        (size_t)sqlite3_column_bytes(stmt, col), items, n, err);
+	error = mg_sampleset_run_decode(
+	        out, (const char *)sqlite3_column_text(stmt, col),
+	        (size_t)sqlite3_column_bytes(stmt, col), err);
 	if (error < 0) {
 		if (error != MG_ENOMEM)
 			error = err->code = MG_EDB;
-		mg_err_prefix(err, "benchmark %lld, unit '%s'",
-		              (long long)bench_id, unit);
+		mg_err_prefix(err, "run %lld", (long long)run_id);
 	}
 	return error;
 }
 
 /*
- * The samples of a sample_sets row (columns 0: benchmark id, 4: unit,
- * 8: the set) into out's benchmark `bench`.
+ * Benchmark bench_id into out (*bench its index), with its configuration
+ * in run run_id; cfg and info are load_samples()'s statements.
  */
-static int add_sample_set(mg_run *out, size_t bench, sqlite3_stmt *stmt,
-                          int64_t run_id, mg_err *err)
+static int load_bench(mg_store *st, sqlite3_stmt *cfg, sqlite3_stmt *info,
+                      int64_t run_id, int64_t bench_id, mg_run *out,
+                      size_t *bench, mg_err *err)
 {
-	const char *unit = (const char *)sqlite3_column_text(stmt, 4);
-	mg_sampleset_item *v = NULL;
-	size_t n = 0, i;
-	int error;
-
-	error = mg_store__read_set(stmt, 8, sqlite3_column_int64(stmt, 0), unit,
-	                           &v, &n, err);
-	if (error < 0) {
-		mg_err_prefix(err, "run %lld", (long long)run_id);
-		return error;
-	}
-	for (i = 0; i < n && error == 0; i++)
-		error = mg_run_add_sample(out, bench, unit, v[i].value,
-		                          v[i].iterations, v[i].seq);
-	free(v);
-	if (error < 0)
-		return mg_err_set(err, error, "out of memory loading samples");
-	return 0;
-}
-
-/*
- * Samples in stored order, each benchmark added (with its configuration
- * in this run) the first time it appears.
- */
-static int load_samples(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
-{
-	sqlite3_stmt *stmt = NULL, *cfg = NULL;
 	mg_kv *kv = NULL;
-	size_t nkv = 0, capkv = 0, bench = 0;
-	int64_t last_bench_id = -1;
-	int rc, error;
+	size_t nkv = 0, capkv = 0;
+	int rc, error = 0;
 
-	/*
-	 * A run's samples are rows of sample_rows (stored before 0010) or
-	 * sets in sample_sets, read here without SQLite's JSON functions:
-	 * decoding them in C is 6x faster than the `samples` view.
-	 */
-	if ((error = mg_store__prepare(
-	             st, &stmt,
-	             "SELECT s.benchmark_id, b.name, b.package, b.procs, "
-	             "s.unit, s.seq, s.value, s.iterations, NULL FROM "
-	             "sample_rows s JOIN benchmarks b ON b.id = s.benchmark_id "
-	             "WHERE s.run_id = ?1 UNION ALL SELECT s.benchmark_id, "
-	             "b.name, b.package, b.procs, s.unit, NULL, NULL, NULL, "
-	             "s.samples FROM sample_sets s JOIN benchmarks b ON b.id = "
-	             "s.benchmark_id WHERE s.run_id = ?1 ORDER BY 1, 5, 6",
-	             err)) < 0 ||
-	    (error = mg_store__prepare(st, &cfg,
-	                               "SELECT key, value FROM "
-	                               "run_benchmark_config WHERE run_id = ?1 "
-	                               "AND benchmark_id = ?2 ORDER BY key",
-	                               err)) < 0)
-		goto cleanup;
-	sqlite3_bind_int64(stmt, 1, run_id);
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		int64_t bench_id = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(cfg);
+	sqlite3_bind_int64(cfg, 1, run_id);
+	sqlite3_bind_int64(cfg, 2, bench_id);
+	while ((rc = mg_store__step(st, cfg, err)) == SQLITE_ROW) {
+		if (nkv == capkv) {
+			mg_kv *n;
 
-		if (bench_id != last_bench_id) {
-			size_t i;
-
-			for (i = 0; i < nkv; i++) {
-				free(kv[i].key);
-				free(kv[i].value);
-			}
-			nkv = 0;
-			sqlite3_reset(cfg);
-			sqlite3_bind_int64(cfg, 1, run_id);
-			sqlite3_bind_int64(cfg, 2, bench_id);
-			while ((rc = mg_store__step(st, cfg, err)) ==
-			       SQLITE_ROW) {
-				if (nkv == capkv) {
-					mg_kv *n;
-
-					capkv = capkv ? capkv * 2 : 8;
-					n = realloc(kv, capkv * sizeof(*kv));
-					if (n == NULL)
-						goto oom;
-					kv = n;
-				}
-				kv[nkv].key = mg_strdup(
-				        (const char *)sqlite3_column_text(cfg,
-				                                          0));
-				kv[nkv].value = mg_strdup(
-				        (const char *)sqlite3_column_text(cfg,
-				                                          1));
-				nkv++;
-				if (!kv[nkv - 1].key || !kv[nkv - 1].value)
-					goto oom;
-			}
-			if (rc < 0) {
-				error = rc;
-				goto cleanup;
-			}
-			error = mg_run_add_bench(
-			        out, &bench,
-			        (const char *)sqlite3_column_text(stmt, 1),
-			        (const char *)sqlite3_column_text(stmt, 2),
-			        sqlite3_column_int(stmt, 3), kv, nkv);
-			if (error < 0)
+			capkv = capkv ? capkv * 2 : 8;
+			n = realloc(kv, capkv * sizeof(*kv));
+			if (n == NULL)
 				goto oom;
-			last_bench_id = bench_id;
+			kv = n;
 		}
-		if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
-			error = add_sample_set(out, bench, stmt, run_id, err);
-			if (error < 0)
-				goto cleanup;
-			continue;
-		}
-		error = mg_run_add_sample(
-		        out, bench, (const char *)sqlite3_column_text(stmt, 4),
-		        sqlite3_column_double(stmt, 6),
-		        sqlite3_column_int64(stmt, 7),
-		        sqlite3_column_int64(stmt, 5));
-		if (error < 0)
+		kv[nkv].key =
+		        mg_strdup((const char *)sqlite3_column_text(cfg, 0));
+		kv[nkv].value =
+		        mg_strdup((const char *)sqlite3_column_text(cfg, 1));
+		nkv++;
+		if (!kv[nkv - 1].key || !kv[nkv - 1].value)
 			goto oom;
 	}
-	error = rc < 0 ? rc : 0;
-	goto cleanup;
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	sqlite3_reset(info);
+	sqlite3_bind_int64(info, 1, bench_id);
+	rc = mg_store__step(st, info, err);
+	if (rc != SQLITE_ROW) {
+		error = rc < 0 ? rc
+		               : mg_err_set(
+		                         err, MG_EDB,
+		                         "run %lld: benchmark %lld not found",
+		                         (long long)run_id,
+		                         (long long)bench_id);
+		goto cleanup;
+	}
+	error = mg_run_add_bench(out, bench,
+	                         (const char *)sqlite3_column_text(info, 0),
+	                         (const char *)sqlite3_column_text(info, 1),
+	                         sqlite3_column_int(info, 2), kv, nkv);
+	if (error == 0)
+		goto cleanup;
 
 oom:
 	error = mg_err_set(err, MG_ENOMEM, "out of memory loading samples");
@@ -269,8 +197,98 @@ cleanup:
 		free(kv[nkv].value);
 	}
 	free(kv);
-	sqlite3_finalize(stmt);
+	return error;
+}
+
+/*
+ * A run's samples, benchmark by benchmark in id order, units in name
+ * order, each benchmark added (with its configuration in this run) the
+ * first time it appears. They are the run's run_samples row, or rows of
+ * sample_rows for a run stored before 0010.
+ */
+static int load_samples(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
+{
+	sqlite3_stmt *rows = NULL, *sets = NULL, *cfg = NULL, *info = NULL;
+	mg_sampleset_run decoded;
+	int64_t last_bench_id = -1;
+	size_t bench = 0, i, k;
+	int rc, error;
+
+	memset(&decoded, 0, sizeof(decoded));
+	if ((error = mg_store__prepare(
+	             st, &rows,
+	             "SELECT benchmark_id, unit, seq, value, iterations FROM "
+	             "sample_rows WHERE run_id = ?1 ORDER BY 1, 2, 3",
+	             err)) < 0 ||
+	    (error = mg_store__prepare(st, &sets,
+	                               "SELECT sets FROM run_samples WHERE "
+	                               "run_id = ?1",
+	                               err)) < 0 ||
+	    (error = mg_store__prepare(st, &cfg,
+	                               "SELECT key, value FROM "
+	                               "run_benchmark_config WHERE run_id = ?1 "
+	                               "AND benchmark_id = ?2 ORDER BY key",
+	                               err)) < 0 ||
+	    (error = mg_store__prepare(st, &info,
+	                               "SELECT name, package, procs FROM "
+	                               "benchmarks WHERE id = ?1",
+	                               err)) < 0)
+		goto cleanup;
+	sqlite3_bind_int64(rows, 1, run_id);
+	while ((rc = mg_store__step(st, rows, err)) == SQLITE_ROW) {
+		int64_t bench_id = sqlite3_column_int64(rows, 0);
+
+		if (bench_id != last_bench_id &&
+		    (error = load_bench(st, cfg, info, run_id, bench_id, out,
+		                        &bench, err)) < 0)
+			goto cleanup;
+		last_bench_id = bench_id;
+		error = mg_run_add_sample(
+		        out, bench, (const char *)sqlite3_column_text(rows, 1),
+		        sqlite3_column_double(rows, 3),
+		        sqlite3_column_int64(rows, 4),
+		        sqlite3_column_int64(rows, 2));
+		if (error < 0)
+			goto oom;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto cleanup;
+	}
+	sqlite3_bind_int64(sets, 1, run_id);
+	rc = mg_store__step(st, sets, err);
+	if (rc == SQLITE_ROW)
+		error = mg_store__read_sets(sets, 0, run_id, &decoded, err);
+	else
+		error = rc < 0 ? rc : 0;
+	for (i = 0; error == 0 && i < decoded.n; i++) {
+		const mg_sampleset_entry *e = &decoded.v[i];
+
+		if (e->bench_id != last_bench_id &&
+		    (error = load_bench(st, cfg, info, run_id, e->bench_id, out,
+		                        &bench, err)) < 0)
+			goto cleanup;
+		last_bench_id = e->bench_id;
+		for (k = e->first; k < e->first + e->n; k++) {
+			const mg_sampleset_item *it = &decoded.items[k];
+
+			error = mg_run_add_sample(out, bench, e->unit,
+			                          it->value, it->iterations,
+			                          it->seq);
+			if (error < 0)
+				goto oom;
+		}
+	}
+	goto cleanup;
+
+oom:
+	error = mg_err_set(err, MG_ENOMEM, "out of memory loading samples");
+cleanup:
+	mg_sampleset_run_free(&decoded);
+	sqlite3_finalize(rows);
+	sqlite3_finalize(sets);
 	sqlite3_finalize(cfg);
+	sqlite3_finalize(info);
 	return error;
 }
 
@@ -732,7 +750,7 @@ int mg_store_list_runs(mg_store *st, const char *project, int64_t limit,
 	        "SELECT r.id, c.sha, p.name, r.branch, c.subject, r.status, "
 	        "r.started_at, r.wall_ns, r.peak_rss_bytes, (SELECT count(*) "
 	        "FROM sample_rows s WHERE s.run_id = r.id) + (SELECT "
-	        "coalesce(sum(n), 0) FROM sample_sets s WHERE s.run_id = r.id) "
+	        "coalesce(sum(n), 0) FROM run_samples s WHERE s.run_id = r.id) "
 	        "FROM runs r JOIN "
 	        "projects p ON p.id = r.project_id JOIN commits c ON c.id = "
 	        "r.commit_id WHERE ?1 IS NULL OR p.name = ?1 ORDER BY r.id "

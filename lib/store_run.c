@@ -386,38 +386,51 @@ static int put_units(mg_store *st, const mg_store_sets *sets, mg_err *err)
 	return error;
 }
 
-/* Every sample: one sample_sets row per (benchmark, unit). */
+/*
+ * Every sample: one run_samples row, the text of all the run's sets in
+ * (benchmark id, unit) order (sampleset.h). Put together here because
+ * only the writer knows the benchmarks' ids; the sets' own text was
+ * written before (mg_store_sets_build).
+ */
 static int put_sample_sets(mg_store *st, const mg_store_sets *sets,
                            int64_t run_id, mg_err *err)
 {
-	const mg_run *run = sets->run;
 	sqlite3_stmt *stmt = NULL;
-	size_t i;
+	mg_buf text = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	size_t i, total = 0;
 	int error;
 
-	error = mg_store__cached(st, MG_STORE__C_SAMPLE_SET,
-	                         "INSERT INTO sample_sets(run_id, "
-	                         "benchmark_id, unit, n, samples) VALUES "
-	                         "(?1, ?2, ?3, ?4, ?5)",
-	                         &stmt, err);
+	/* the entries add an id, a unit and punctuation to each set */
+	error = mg_buf_grow(&text, sets->json.len + 48 * sets->n);
 	if (error < 0)
-		return error;
-	sqlite3_bind_int64(stmt, 1, run_id);
+		return mg_err_set(err, error, "out of memory");
 	for (i = 0; i < sets->n && error == 0; i++) {
 		const struct mg_store__set *s = &sets->v[st->set_order[i]];
 
-		sqlite3_reset(stmt);
-		sqlite3_bind_int64(stmt, 2, st->bench_ids[s->bench]);
-		mg_store__bind_text(stmt, 3, s->unit);
-		sqlite3_bind_int64(stmt, 4, (int64_t)s->n);
-		sqlite3_bind_text(stmt, 5, sets->json.ptr + s->json,
-		                  (int)s->json_len, SQLITE_STATIC);
-		error = mg_store__exec_stmt(st, stmt, err);
-		if (error < 0)
-			mg_err_prefix(err, "samples of '%s' %s",
-			              run->benches[s->bench].name, s->unit);
+		error = mg_sampleset_run_add(&text, st->bench_ids[s->bench],
+		                             s->unit, sets->json.ptr + s->json,
+		                             s->json_len, err);
+		total += s->n;
 	}
-	sqlite3_reset(stmt);
+	if (error == 0)
+		error = mg_sampleset_run_end(&text, err);
+	if (error == 0 && text.len > INT_MAX)
+		error = mg_err_set(err, MG_ELIMIT, "run samples: %zu bytes",
+		                   text.len);
+	if (error == 0)
+		error = mg_store__cached(st, MG_STORE__C_SAMPLE_SET,
+		                         "INSERT INTO run_samples(run_id, n, "
+		                         "sets) VALUES (?1, ?2, ?3)",
+		                         &stmt, err);
+	if (error == 0) {
+		sqlite3_bind_int64(stmt, 1, run_id);
+		sqlite3_bind_int64(stmt, 2, (int64_t)total);
+		sqlite3_bind_text(stmt, 3, text.ptr, (int)text.len,
+		                  SQLITE_STATIC);
+		error = mg_store__exec_stmt(st, stmt, err);
+		sqlite3_reset(stmt);
+	}
+	mg_buf_release(&text);
 	return error;
 }
 

@@ -2,7 +2,7 @@
  * test_sampleset.c - the JSON of a sample set: the exact text written
  * (integers as integers, other values as the shortest round-tripping
  * form), values back bit for bit, and each refusal of the reader with
- * its message.
+ * its message; and the same for a run's sets in one text.
  */
 #include <math.h>
 
@@ -116,12 +116,126 @@ static void test_refusals(void **state)
 	mg_buf_release(&b);
 }
 
+/* ---- a run's sets ------------------------------------------------------ */
+
+static void run_add(mg_buf *b, int64_t id, const char *unit, const char *set)
+{
+	mg_err err = MG_ERR_INIT;
+
+	assert_int_equal(
+	        mg_sampleset_run_add(b, id, unit, set, strlen(set), &err), 0);
+}
+
+/*
+ * The exact text: entries as added, a unit's " and \ escaped; read back
+ * in (benchmark id, unit) order whatever the order in the text, each
+ * entry with its own samples.
+ */
+static void test_run_text(void **state)
+{
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_sampleset_run r;
+	mg_err err = MG_ERR_INIT;
+
+	(void)state;
+	run_add(&b, 9, "ns/op", "[[0,1.5,10]]");
+	run_add(&b, 2, "a\"b\\c", "[[3,0.1,7],[4,2,7]]");
+	run_add(&b, 2, "B/op", "[[0,64,10]]");
+	assert_int_equal(mg_sampleset_run_end(&b, &err), 0);
+	assert_string_equal(b.ptr, "[[9,\"ns/op\",[[0,1.5,10]]],"
+	                           "[2,\"a\\\"b\\\\c\",[[3,0.1,7],[4,2,7]]],"
+	                           "[2,\"B/op\",[[0,64,10]]]]");
+	assert_int_equal(mg_sampleset_run_decode(&r, b.ptr, b.len, &err), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.nitems, 4);
+	assert_int_equal(r.v[0].bench_id, 2);
+	assert_string_equal(r.v[0].unit, "B/op");
+	assert_int_equal(r.v[0].n, 1);
+	assert_true(r.items[r.v[0].first].value == 64);
+	assert_int_equal(r.v[1].bench_id, 2);
+	assert_string_equal(r.v[1].unit, "a\"b\\c");
+	assert_int_equal(r.v[1].n, 2);
+	assert_int_equal(r.items[r.v[1].first].seq, 3);
+	assert_true(r.items[r.v[1].first].value == 0.1);
+	assert_int_equal(r.items[r.v[1].first + 1].seq, 4);
+	assert_int_equal(r.items[r.v[1].first + 1].iterations, 7);
+	assert_int_equal(r.v[2].bench_id, 9);
+	assert_string_equal(r.v[2].unit, "ns/op");
+	assert_true(r.items[r.v[2].first].value == 1.5);
+	mg_sampleset_run_free(&r);
+
+	/* no set at all */
+	mg_buf_reset(&b);
+	assert_int_equal(mg_sampleset_run_end(&b, &err), 0);
+	assert_string_equal(b.ptr, "[]");
+	assert_int_equal(mg_sampleset_run_decode(&r, b.ptr, b.len, &err), 0);
+	assert_int_equal(r.n, 0);
+	mg_sampleset_run_free(&r);
+	mg_buf_release(&b);
+}
+
+static void run_refused(const char *text, int code, const char *msg)
+{
+	mg_sampleset_run r;
+	mg_err err = MG_ERR_INIT;
+
+	assert_int_equal(mg_sampleset_run_decode(&r, text, strlen(text), &err),
+	                 code);
+	assert_int_equal(r.n, 0);
+	if (strstr(err.msg, msg) == NULL)
+		fail_msg("'%s': got '%s', want '%s'", text, err.msg, msg);
+	mg_sampleset_run_free(&r);
+}
+
+static void test_run_refusals(void **state)
+{
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_err err = MG_ERR_INIT;
+
+	(void)state;
+	run_refused("{}", MG_EINPUT, "run samples: not an array");
+	run_refused("[[1,\"u\",[[0,1,1]]]", MG_EINPUT,
+	            "run samples: invalid JSON at line 1");
+	run_refused("[[1,\"u\"]]", MG_EINPUT,
+	            "run samples: entry 0: expected [benchmark id, unit, "
+	            "set]");
+	run_refused("[[0,\"u\",[[0,1,1]]]]", MG_EINPUT,
+	            "entry 0: expected [benchmark id");
+	run_refused("[[1.5,\"u\",[[0,1,1]]]]", MG_EINPUT,
+	            "entry 0: expected [benchmark id");
+	run_refused("[[1,2,[[0,1,1]]]]", MG_EINPUT,
+	            "entry 0: expected [benchmark id");
+	run_refused("[[1,\"u\",[[0,1,1]]],[1,\"a b\",[[0,1,1]]]]", MG_EINPUT,
+	            "run samples: entry 1: field 'unit': invalid character");
+	run_refused("[[1,\"\",[[0,1,1]]]]", MG_EINPUT,
+	            "run samples: entry 0: field 'unit': empty");
+	run_refused("[[1,\"u\",[]]]", MG_EINPUT,
+	            "run samples: entry 0 (benchmark 1, unit 'u'): sample "
+	            "set: empty");
+	run_refused("[[1,\"u\",{}]]", MG_EINPUT,
+	            "entry 0 (benchmark 1, unit 'u'): sample set: not an "
+	            "array");
+	run_refused("[[1,\"u\",[[0,1,1]]],[3,\"v\",[[0,1,1],[0,2,1]]]]",
+	            MG_EINPUT,
+	            "entry 1 (benchmark 3, unit 'v'): sample set: element 1: "
+	            "seq 0 after 0");
+	run_refused("[[1,\"u\",[[0,1,1]]],[1,\"u\",[[1,1,1]]]]", MG_EINPUT,
+	            "run samples: benchmark 1, unit 'u' twice");
+	/* the writer refuses ids the reader would */
+	assert_int_equal(mg_sampleset_run_add(&b, 0, "u", "[[0,1,1]]", 9, &err),
+	                 MG_EINPUT);
+	assert_non_null(strstr(err.msg, "benchmark id 0"));
+	mg_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_text),
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_refusals),
+	        cmocka_unit_test(test_run_text),
+	        cmocka_unit_test(test_run_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

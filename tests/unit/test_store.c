@@ -223,6 +223,55 @@ static void test_open_new(void **state)
 	"0.30000000000000004, 10);"
 
 /*
+ * Run 2 of 'old/project', at commit 3333... on branch 'sets', stored the
+ * way versions 0010 and 0011 did: a sample_sets row per (benchmark,
+ * unit). Values that need 17 digits, and a unit whose " and \ the text
+ * of 0012 must escape.
+ */
+#define OLD_SETS_SQL                                                           \
+	"INSERT INTO commits(id, project_id, sha, commit_time) VALUES (2, 1, " \
+	"'3333333333333333333333333333333333333333', 950);"                    \
+	"INSERT INTO runs(id, project_id, commit_id, environment_id, branch, " \
+	"started_at, ended_at, exit_status, wall_ns, peak_rss_bytes, status, " \
+	"stored_at) VALUES (2, 1, 2, 1, 'sets', 1, 2, 0, 1, 1, 'ok', 1);"      \
+	"INSERT INTO sample_sets(run_id, benchmark_id, unit, n, samples) "     \
+	"VALUES (2, 1, 'ns/op', 2, "                                           \
+	"'[[0,0.1,10],[1,0.30000000000000004,10]]'), "                         \
+	"(2, 1, 'x\"y\\z', 1, '[[5,-2.5e-300,3]]');"
+
+/* After the upgrade, run 2 (OLD_SETS_SQL) reads back bit for bit. */
+static void check_old_sets(mg_store *st, const char *db)
+{
+	mg_err err = MG_ERR_INIT;
+	mg_run old;
+
+	mg_run_init(&old);
+	assert_int_equal(mg_store_get_run(st, 2, &old, &err), 0);
+	assert_int_equal(old.nbenches, 1);
+	assert_string_equal(old.benches[0].name, "BenchmarkHash");
+	assert_int_equal(old.nsamples, 3);
+	assert_string_equal(old.samples[0].unit, "ns/op");
+	assert_true(old.samples[0].value == 0.1);
+	assert_true(old.samples[1].value == 0.1 + 0.2);
+	assert_int_equal(old.samples[1].iterations, 10);
+	assert_string_equal(old.samples[2].unit, "x\"y\\z");
+	assert_true(old.samples[2].value == -2.5e-300);
+	assert_int_equal(old.samples[2].seq, 5);
+	assert_int_equal(old.samples[2].iterations, 3);
+	mg_run_release(&old);
+	/* and through the view, for SQL */
+	assert_true(mgt_sql_double(db, "SELECT value FROM samples WHERE "
+	                               "run_id = 2 AND seq = 1") == 0.1 + 0.2);
+	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM samples WHERE "
+	                                 "run_id = 2 AND unit = 'x\"y\\z' "
+	                                 "AND seq = 5 AND iterations = 3"),
+	                 1);
+	assert_int_equal(mgt_sql_int(db, "SELECT n FROM run_samples WHERE "
+	                                 "run_id = 2"),
+	                 3);
+}
+
+/*
  * A new run of 'old/project' at SHA_B on main, BenchmarkHash ns/op
  * base and base + 1; the point of the commit pools it with the others:
  * *n and *median of that point.
@@ -339,6 +388,11 @@ static void test_migrate_from_each_version(void **state)
 			                        : OLD_RUN_SQL("samples"),
 			                NULL, NULL, NULL),
 			        SQLITE_OK);
+		/* a run with sets, where they were a table (0010, 0011) */
+		if (k >= 10 && k <= 11)
+			assert_int_equal(sqlite3_exec(conn, OLD_SETS_SQL, NULL,
+			                              NULL, NULL),
+			                 SQLITE_OK);
 		/*
 		 * The blob add_profile() will store, already there from an
 		 * older version (0008 rebuilds the table): it must survive
@@ -360,6 +414,8 @@ static void test_migrate_from_each_version(void **state)
 		mg_run_release(&run);
 		if (k >= 1)
 			check_old_run(st, db);
+		if (k >= 10 && k <= 11)
+			check_old_sets(st, db);
 		mg_store_close(st);
 		assert_int_equal(count_rows(db, "projects"), k >= 1 ? 2 : 1);
 		assert_int_equal(count_rows(db, "profiles"), 1);
@@ -949,18 +1005,22 @@ static void test_damaged_set_is_an_error(void **state)
 	make_run(&run, SHA_A, 1000, "main", 100, 2);
 	assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err), 0);
 	mg_store_close(st);
-	mgt_sql_exec(f->db, "UPDATE sample_sets SET samples = '[[0,1]]' "
-	                    "WHERE unit = 'B/op'");
+	/* B/op's set gets a first element of two numbers */
+	mgt_sql_exec(f->db, "UPDATE run_samples SET sets = replace(sets, "
+	                    "'\"B/op\",[', '\"B/op\",[[0,1],')");
 
 	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
 	mg_run_init(&back);
 	assert_int_equal(mg_store_get_run(st, id, &back, &err), MG_EDB);
-	assert_non_null(strstr(err.msg, "unit 'B/op': sample set: element 0: "
-	                                "expected [seq, value, iterations]"));
-	assert_non_null(strstr(err.msg, "run 1: benchmark 1"));
+	assert_non_null(strstr(err.msg, "run 1: run samples: entry 0 "
+	                                "(benchmark 1, unit 'B/op'): sample "
+	                                "set: element 0: expected [seq, "
+	                                "value, iterations]"));
 	/* the same commit and branch again: pooling reads the damaged set */
 	assert_int_equal(mg_store_add_run(st, &run, &id2, NULL, &err), MG_EDB);
-	assert_non_null(strstr(err.msg, "unit 'B/op': sample set: element 0"));
+	assert_non_null(strstr(err.msg, "run 1: run samples: entry 0 "
+	                                "(benchmark 1, unit 'B/op'): sample "
+	                                "set: element 0"));
 	mg_store_close(st);
 	assert_int_equal(count_rows(f->db, "runs"), 1);
 	mg_run_release(&run);

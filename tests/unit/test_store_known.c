@@ -45,18 +45,18 @@ static void make_run(mg_run *run, const char *sha, int64_t time,
 static void check_rows_match_names(const char *db)
 {
 	static const char *const wrong[] = {
-	        "SELECT count(*) FROM sample_sets s JOIN runs r ON r.id = "
+	        "SELECT count(*) FROM samples s JOIN runs r ON r.id = "
 	        "s.run_id JOIN commits c ON c.id = r.commit_id JOIN benchmarks "
 	        "b ON b.id = s.benchmark_id WHERE (c.sha LIKE '2222%') <> "
 	        "(b.name = 'BenchmarkY')",
 	        "SELECT count(*) FROM history_points h JOIN commits c ON c.id "
 	        "= h.commit_id JOIN benchmarks b ON b.id = h.benchmark_id "
 	        "WHERE (c.sha LIKE '2222%') <> (b.name = 'BenchmarkY')",
-	        "SELECT count(*) FROM sample_sets s WHERE NOT EXISTS (SELECT 1 "
+	        "SELECT count(*) FROM samples s WHERE NOT EXISTS (SELECT 1 "
 	        "FROM benchmark_units u WHERE u.benchmark_id = s.benchmark_id "
 	        "AND u.unit = s.unit)",
-	        "SELECT (SELECT count(*) FROM sample_sets) + (SELECT count(*) "
-	        "FROM history_points) - (SELECT count(*) FROM sample_sets s "
+	        "SELECT (SELECT count(*) FROM samples) + (SELECT count(*) "
+	        "FROM history_points) - (SELECT count(*) FROM samples s "
 	        "JOIN benchmarks b ON b.id = s.benchmark_id) - (SELECT "
 	        "count(*) FROM history_points h JOIN benchmarks b ON b.id = "
 	        "h.benchmark_id)",
@@ -171,11 +171,11 @@ static void test_prebuilt_sets(void **state)
 	assert_int_equal(mg_store_add_runs(f->st, &it, 1), 0);
 	assert_int_equal(it.error, 0);
 	/* seq order in the text, whatever order the run listed them in */
-	text = mgt_sql_text(f->db, "SELECT group_concat(samples, ';') FROM "
-	                           "(SELECT samples FROM sample_sets WHERE "
-	                           "run_id = 2 ORDER BY unit)");
-	assert_string_equal(text, "[[0,2000,100],[1,2000,100],[2,2000,100]];"
-	                          "[[0,202,100],[1,201,100],[2,200,100]]");
+	text = mgt_sql_text(f->db, "SELECT sets FROM run_samples WHERE "
+	                           "run_id = 2");
+	assert_string_equal(text, "[[1,\"B/op\",[[0,2000,100],[1,2000,100],"
+	                          "[2,2000,100]]],[1,\"ns/op\",[[0,202,100],"
+	                          "[1,201,100],[2,200,100]]]]");
 	free(text);
 	/* ns/op pooled: 100..102 and 200..202 */
 	assert_true(point(f->db, sha, "ns/op", "n") == 6.0);
