@@ -1,7 +1,7 @@
 /*
  * histblob.h - the history points of one run as one blob, the form
  * history_pending keeps them in (schema/0011) until they are written
- * into history_points (store_history.c).
+ * into history_chunks (store_history.c).
  *
  * A blob is a sequence of records, one per (benchmark, unit), integers
  * and doubles little-endian so a database file reads the same on any
@@ -41,5 +41,12 @@ size_t mg_histblob_put(unsigned char *p, const mg_histblob_point *pt);
  */
 int mg_histblob_next(const unsigned char *b, size_t len, size_t *off,
                      mg_histblob_point *pt, mg_err *err);
+
+/*
+ * As mg_histblob_next, reading only the record's benchmark id: for a
+ * reader that wants the records of some benchmarks (one slice).
+ */
+int mg_histblob_skip(const unsigned char *b, size_t len, size_t *off,
+                     int64_t *bench_id, mg_err *err);
 
 #endif

@@ -349,7 +349,6 @@ void mg_store_close(mg_store *st)
 
 	if (st == NULL)
 		return;
-	sqlite3_finalize(st->history_stmt);
 	for (i = 0; st->cache && i < MG_STORE__NCACHED; i++)
 		sqlite3_finalize(st->cache[i]);
 	free(st->cache);

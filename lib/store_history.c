@@ -1,24 +1,27 @@
 /*
  * store_history.c - the history points of a run: one per (benchmark,
  * unit) it has, the pooled samples of every ok run of its commit on its
- * branch (history_points, read by mg_store_history).
+ * branch (history_chunks, read by mg_store_history).
  *
  * A run's transaction keeps its own points as one history_pending row
- * (histblob.h), and writing pending points into history_points is one
+ * (histblob.h), and writing pending points into history_chunks is one
  * step for every caller: the run's transaction takes it at once, or,
  * with mg_store_defer_history (memgate-server), mg_store_history_apply
  * takes it later for many runs, all their points or one slice of the
  * series. Each run adds a point at the end of every series it has, each
- * in its own leaf of history_points: written in the run's transaction,
- * every commit rewrites those ~600 leaves (and logs and checkpoints them)
- * for the 3 or 4 runs it holds; written for 32 runs at a time, each leaf
- * is rewritten once for all of them (server/history.c).
+ * series in its own leaf: written in the run's transaction, every commit
+ * rewrites those ~600 leaves (and logs and checkpoints them) for the 3
+ * or 4 runs it holds; written for 30-50 runs at a time, each leaf is
+ * rewritten once for all of them (server/history.c). The points of a
+ * series are kept 16 to a row (histchunk.h), so those 30-50 points are
+ * one read and one write of the series' last chunk, not an insert each.
  *
  * A pending row holds the run's own points. When its commit has other ok
  * runs on the branch, or the row does not read back, the commit's points
  * are recomputed from all their samples instead.
  */
 #include "histblob.h"
+#include "histchunk.h"
 #include "store_int.h"
 
 /*
@@ -38,17 +41,6 @@ static int pooled_stmt(mg_store *st, sqlite3_stmt **out, mg_err *err)
 	        "UNION ALL SELECT NULL, NULL, NULL, s.sets, r.id FROM runs r "
 	        "CROSS JOIN run_samples s ON s.run_id = r.id WHERE "
 	        "r.commit_id = ?1 AND r.status = 'ok' AND r.branch = ?2",
-	        out, err);
-}
-
-/* Write one point: ?1..?9 in the order of history_points' columns. */
-static int point_stmt(mg_store *st, sqlite3_stmt **out, mg_err *err)
-{
-	return mg_store__cached(
-	        st, MG_STORE__C_POINT,
-	        "INSERT OR REPLACE INTO history_points(benchmark_id, unit, "
-	        "branch, commit_time, commit_id, n, median, min, max) "
-	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	        out, err);
 }
 
@@ -151,6 +143,7 @@ struct point {
 	int64_t commit_time, commit_id;
 	int64_t n;
 	double median, min, max;
+	size_t seq; /* order added: of two points of one key, the last wins */
 };
 
 /* A commit whose points are recomputed from all its runs' samples. */
@@ -168,6 +161,7 @@ struct value {
 
 struct apply {
 	mg_intern units, branches;
+	mg_buf text; /* a chunk's text, read or being written */
 	struct point *pts;
 	size_t npts, ptscap;
 	struct group *groups;
@@ -212,27 +206,53 @@ static int add_point(struct apply *a, const struct point *pt, mg_err *err)
 	if (v == NULL)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
 	a->pts = v;
-	a->pts[a->npts++] = *pt;
+	a->pts[a->npts] = *pt;
+	a->pts[a->npts].seq = a->npts;
+	a->npts++;
 	return 0;
 }
 
 /*
- * The points of a pending row's blob, at the commit and branch of `at`.
- * MG_EDB if the blob does not read back (the caller recomputes the run's
- * points from its samples, so nothing is said about it), MG_ENOMEM.
+ * Whether run run_id's point of benchmark bench_id is to be written by
+ * an apply of slice (-1: all). An apply of all after some of one slice
+ * leaves out what they wrote: rewriting those points was most of its
+ * time (32 runs in 169 ms against 5-9 ms for a slice of 50, since each
+ * point then went into the middle of its series).
  */
-static int decode_points(struct apply *a, const unsigned char *b, size_t len,
+static bool wanted(const mg_store *st, int slice, int64_t bench_id,
+                   int64_t run_id)
+{
+	if (slice >= 0)
+		return in_slice(bench_id, slice);
+	return st->hist_marks[(uint64_t)bench_id % MG_STORE_HISTORY_SLICES] <
+	       run_id;
+}
+
+/*
+ * The points of run run_id's pending blob, at the commit and branch of
+ * `at`. MG_EDB if the blob does not read back (the caller recomputes the
+ * run's points from its samples, so nothing is said about it),
+ * MG_ENOMEM.
+ */
+static int decode_points(const mg_store *st, struct apply *a,
+                         const unsigned char *b, size_t len, int64_t run_id,
                          const struct point *at, int slice, mg_err *err)
 {
 	mg_histblob_point hp;
-	size_t off = 0;
+	size_t off = 0, rec = 0;
+	int64_t id;
 	int rc;
 
-	while ((rc = mg_histblob_next(b, len, &off, &hp, NULL)) == 1) {
+	/* a slice is an eighth of them: look at the others' ids only */
+	while ((rc = mg_histblob_skip(b, len, &off, &id, NULL)) == 1) {
 		struct point pt = *at;
 
-		if (!in_slice(hp.bench_id, slice))
+		if (!wanted(st, slice, id, run_id)) {
+			rec = off;
 			continue;
+		}
+		/* the record skip has just checked */
+		(void)mg_histblob_next(b, len, &rec, &hp, NULL);
 		pt.bench_id = hp.bench_id;
 		pt.n = hp.n;
 		pt.median = hp.median;
@@ -359,7 +379,7 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 	return 0;
 }
 
-/* history_points' key order: benchmark, unit, branch, time, commit. */
+/* The chunks' key order: benchmark, unit, branch, time, commit; then seq. */
 static int cmp_point(const void *x, const void *y, void *arg)
 {
 	const struct point *p = x, *q = y;
@@ -377,38 +397,409 @@ static int cmp_point(const void *x, const void *y, void *arg)
 		return c;
 	if (p->commit_time != q->commit_time)
 		return p->commit_time < q->commit_time ? -1 : 1;
-	return (p->commit_id > q->commit_id) - (p->commit_id < q->commit_id);
+	if (p->commit_id != q->commit_id)
+		return p->commit_id < q->commit_id ? -1 : 1;
+	return (p->seq > q->seq) - (p->seq < q->seq);
+}
+
+/* ---- points into history_chunks (histchunk.h) ---------------------------- */
+
+/* The series being written, and the chunk of it last read. */
+struct series {
+	struct apply *a;
+	int64_t bench_id;
+	const char *unit, *branch;
+	size_t unit_len, branch_len;
+	bool found;               /* a chunk was read */
+	mg_histchunk_point first; /* its key (its first point's) */
+	mg_histchunk_point last;  /* its last point's key */
+	int64_t n;                /* its points; its text in a->text */
+};
+
+/* The columns read of a chunk; ?1..?3 the series in every statement. */
+#define CHUNK_COLS                                                             \
+	"SELECT first_time, first_commit, last_time, last_commit, n, points "  \
+	"FROM history_chunks WHERE benchmark_id = ?1 AND unit = ?2 AND "       \
+	"branch = ?3 "
+
+static void bind_series(sqlite3_stmt *stmt, const struct series *s)
+{
+	sqlite3_bind_int64(stmt, 1, s->bench_id);
+	sqlite3_bind_text(stmt, 2, s->unit, (int)s->unit_len, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, s->branch, (int)s->branch_len,
+	                  SQLITE_STATIC);
+}
+
+/*
+ * One chunk of the series into s: the last one (at NULL), the last one
+ * whose key is at or before *at's, or failing that the first one.
+ */
+static int read_chunk(mg_store *st, struct series *s,
+                      const mg_histchunk_point *at, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, error;
+
+	if (at == NULL)
+		error = mg_store__cached(st, MG_STORE__C_CHUNK_LAST,
+		                         CHUNK_COLS "ORDER BY first_time DESC, "
+		                                    "first_commit DESC LIMIT 1",
+		                         &stmt, err);
+	else
+		error = mg_store__cached(
+		        st, MG_STORE__C_CHUNK_AT,
+		        CHUNK_COLS "AND first_time <= ?4 AND (first_time < ?4 "
+		                   "OR first_commit <= ?5) ORDER BY first_time "
+		                   "DESC, first_commit DESC LIMIT 1",
+		        &stmt, err);
+	if (error < 0)
+		return error;
+	bind_series(stmt, s);
+	if (at) {
+		sqlite3_bind_int64(stmt, 4, at->commit_time);
+		sqlite3_bind_int64(stmt, 5, at->commit_id);
+	}
+	rc = mg_store__step(st, stmt, err);
+	if (rc == SQLITE_DONE && at) {
+		sqlite3_reset(stmt);
+		error = mg_store__cached(st, MG_STORE__C_CHUNK_FIRST,
+		                         CHUNK_COLS "ORDER BY first_time, "
+		                                    "first_commit LIMIT 1",
+		                         &stmt, err);
+		if (error < 0)
+			return error;
+		bind_series(stmt, s);
+		rc = mg_store__step(st, stmt, err);
+	}
+	s->found = rc == SQLITE_ROW;
+	mg_buf_reset(&s->a->text);
+	if (s->found) {
+		s->first.commit_time = sqlite3_column_int64(stmt, 0);
+		s->first.commit_id = sqlite3_column_int64(stmt, 1);
+		s->last.commit_time = sqlite3_column_int64(stmt, 2);
+		s->last.commit_id = sqlite3_column_int64(stmt, 3);
+		s->n = sqlite3_column_int64(stmt, 4);
+		if (mg_buf_put(&s->a->text, sqlite3_column_text(stmt, 5),
+		               (size_t)sqlite3_column_bytes(stmt, 5)) < 0)
+			rc = mg_err_set(err, MG_ENOMEM, "out of memory");
+	}
+	sqlite3_reset(stmt);
+	return rc < 0 ? rc : 0;
+}
+
+/* The text of p[0..n) into text. */
+static int encode_points(mg_buf *text, const mg_histchunk_point *p, size_t n,
+                         mg_err *err)
+{
+	size_t i;
+	int error = 0;
+
+	mg_buf_reset(text);
+	for (i = 0; i < n && error == 0; i++)
+		error = mg_histchunk_add(text, &p[i], err);
+	return error < 0 ? error : mg_histchunk_end(text, err);
+}
+
+/*
+ * Statement `slot` (sql: an INSERT or an UPDATE of a chunk, ?1..?9 its
+ * columns in the table's order) for the chunk of key *first, n points,
+ * the last one's key *last, its text in s->a->text.
+ */
+static int put_chunk(mg_store *st, struct series *s,
+                     enum mg_store__cached_slot slot, const char *sql,
+                     const mg_histchunk_point *first,
+                     const mg_histchunk_point *last, size_t n, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	mg_buf *text = &s->a->text;
+	int error;
+
+	error = mg_store__cached(st, slot, sql, &stmt, err);
+	if (error < 0)
+		return error;
+	bind_series(stmt, s);
+	sqlite3_bind_int64(stmt, 4, first->commit_time);
+	sqlite3_bind_int64(stmt, 5, first->commit_id);
+	sqlite3_bind_int64(stmt, 6, last->commit_time);
+	sqlite3_bind_int64(stmt, 7, last->commit_id);
+	sqlite3_bind_int64(stmt, 8, (int64_t)n);
+	sqlite3_bind_text(stmt, 9, text->ptr, (int)text->len, SQLITE_STATIC);
+	error = mg_store__exec_stmt(st, stmt, err);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/* A new chunk of p[0..n), 1 <= n <= MG_HISTCHUNK_MAX. */
+static int insert_chunk(mg_store *st, struct series *s,
+                        const mg_histchunk_point *p, size_t n, mg_err *err)
+{
+	int error = encode_points(&s->a->text, p, n, err);
+
+	if (error < 0)
+		return error;
+	return put_chunk(st, s, MG_STORE__C_CHUNK_PUT,
+	                 "INSERT INTO history_chunks(benchmark_id, unit, "
+	                 "branch, first_time, first_commit, last_time, "
+	                 "last_commit, n, points) VALUES (?1, ?2, ?3, ?4, ?5, "
+	                 "?6, ?7, ?8, ?9)",
+	                 &p[0], &p[n - 1], n, err);
+}
+
+/* p[0..n) as new chunks, full ones first. */
+static int insert_chunks(mg_store *st, struct series *s,
+                         const mg_histchunk_point *p, size_t n, mg_err *err)
+{
+	size_t i, c;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i += c) {
+		c = n - i < MG_HISTCHUNK_MAX ? n - i : MG_HISTCHUNK_MAX;
+		error = insert_chunk(st, s, p + i, c, err);
+	}
+	return error;
+}
+
+/*
+ * The chunk read into s (its key unchanged) now holds the text in
+ * s->a->text: n points, the last one's key *last.
+ */
+static int update_chunk(mg_store *st, struct series *s,
+                        const mg_histchunk_point *last, size_t n, mg_err *err)
+{
+	return put_chunk(st, s, MG_STORE__C_CHUNK_SET,
+	                 "UPDATE history_chunks SET last_time = ?6, "
+	                 "last_commit = ?7, n = ?8, points = ?9 WHERE "
+	                 "benchmark_id = ?1 AND unit = ?2 AND branch = ?3 AND "
+	                 "first_time = ?4 AND first_commit = ?5",
+	                 &s->first, last, n, err);
+}
+
+/* Remove the chunk read into s. */
+static int delete_chunk(mg_store *st, struct series *s, mg_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int error;
+
+	error = mg_store__cached(st, MG_STORE__C_CHUNK_DEL,
+	                         "DELETE FROM history_chunks WHERE "
+	                         "benchmark_id = ?1 AND unit = ?2 AND branch "
+	                         "= ?3 AND first_time = ?4 AND first_commit = "
+	                         "?5",
+	                         &stmt, err);
+	if (error < 0)
+		return error;
+	bind_series(stmt, s);
+	sqlite3_bind_int64(stmt, 4, s->first.commit_time);
+	sqlite3_bind_int64(stmt, 5, s->first.commit_id);
+	error = mg_store__exec_stmt(st, stmt, err);
+	sqlite3_reset(stmt);
+	return error;
+}
+
+/*
+ * The points of the chunk read into s into v[0..*n). A chunk that does
+ * not read back is a damaged database: MG_EDB naming the series.
+ */
+static int decode_chunk(struct series *s, mg_histchunk_point *v, size_t *n,
+                        mg_err *err)
+{
+	int error =
+	        mg_histchunk_decode(s->a->text.ptr, s->a->text.len, v, n, err);
+
+	if (error == 0 && mg_histchunk_cmp(&v[0], &s->first) != 0)
+		error = mg_err_set(err, MG_EDB,
+		                   "history chunk: its first point is not its "
+		                   "key");
+	if (error < 0) {
+		if (error != MG_ENOMEM)
+			error = err->code = MG_EDB;
+		mg_err_prefix(err, "benchmark %lld, unit '%s', branch '%s'",
+		              (long long)s->bench_id, s->unit, s->branch);
+	}
+	return error;
+}
+
+/*
+ * The sorted, one-per-key w[0..m) and p[0..k) merged into out (room for
+ * m + k), p's point taking the place of w's of the same key; the count.
+ */
+static size_t merge(const mg_histchunk_point *w, size_t m,
+                    const mg_histchunk_point *p, size_t k,
+                    mg_histchunk_point *out)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < m || j < k) {
+		int c = i == m   ? 1
+		        : j == k ? -1
+		                 : mg_histchunk_cmp(&w[i], &p[j]);
+
+		if (c < 0) {
+			out[n++] = w[i++];
+			continue;
+		}
+		i += c == 0;
+		out[n++] = p[j++];
+	}
+	return n;
+}
+
+/*
+ * Point p, before the first point of the series' last chunk: into the
+ * chunk that holds its place (or the first chunk, if p comes before
+ * every point), replacing a point of its key; a chunk grown past
+ * MG_HISTCHUNK_MAX is split in two.
+ */
+static int merge_point(mg_store *st, struct series *s,
+                       const mg_histchunk_point *p, mg_err *err)
+{
+	mg_histchunk_point w[MG_HISTCHUNK_MAX], v[MG_HISTCHUNK_MAX + 1];
+	size_t m = 0, n, half;
+	int error;
+
+	if ((error = read_chunk(st, s, p, err)) < 0)
+		return error;
+	if (!s->found)
+		return mg_err_set(err, MG_EINTERNAL, "no chunk to merge into");
+	if ((error = decode_chunk(s, w, &m, err)) < 0)
+		return error;
+	n = merge(w, m, p, 1, v);
+	/* its first key may change: a new row */
+	if ((error = delete_chunk(st, s, err)) < 0)
+		return error;
+	half = n > MG_HISTCHUNK_MAX ? n / 2 : n;
+	error = insert_chunk(st, s, v, half, err);
+	if (error == 0 && half < n)
+		error = insert_chunk(st, s, v + half, n - half, err);
+	return error;
+}
+
+/*
+ * Points p[0..k), none before the first point of the series' last chunk
+ * (read into s), into that chunk: appended to its text without decoding
+ * it when all come after its last point, else merged with its points.
+ * What does not fit goes into new chunks after it.
+ */
+static int write_last(mg_store *st, struct series *s,
+                      const mg_histchunk_point *p, size_t k, mg_err *err)
+{
+	mg_histchunk_point w[MG_HISTCHUNK_MAX], *v = NULL;
+	mg_buf *text = &s->a->text;
+	size_t m = 0, n, i = 0, c;
+	int error = 0;
+
+	if (mg_histchunk_cmp(&p[0], &s->last) > 0 && text->len >= 2 &&
+	    text->ptr[text->len - 1] == ']') {
+		/* the usual case: newer commits, appended */
+		mg_buf_truncate(text, text->len - 1); /* its ']' */
+		for (; i < k && s->n < MG_HISTCHUNK_MAX && error == 0; i++) {
+			error = mg_histchunk_add(text, &p[i], err);
+			s->n++;
+		}
+		if (error == 0 && i > 0)
+			error = mg_histchunk_end(text, err);
+		if (error == 0 && i > 0)
+			error = update_chunk(st, s, &p[i - 1], (size_t)s->n,
+			                     err);
+		return error < 0 ? error
+		                 : insert_chunks(st, s, p + i, k - i, err);
+	}
+	/* some at or before its last point: merged, then laid out again */
+	if ((error = decode_chunk(s, w, &m, err)) < 0)
+		return error;
+	v = malloc((m + k) * sizeof(*v));
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	n = merge(w, m, p, k, v);
+	c = n < MG_HISTCHUNK_MAX ? n : MG_HISTCHUNK_MAX;
+	error = encode_points(text, v, c, err);
+	if (error == 0)
+		error = update_chunk(st, s, &v[c - 1], c, err);
+	if (error == 0)
+		error = insert_chunks(st, s, v + c, n - c, err);
+	free(v);
+	return error;
+}
+
+/*
+ * The points of one series, v[0..n) in key order, one per key. Those
+ * before its last chunk (a commit stored late, or older than the newest)
+ * go in one at a time; the rest, usually all, into the last chunk and
+ * after it, with one read and one write for all of them.
+ */
+static int write_series(mg_store *st, struct series *s, mg_histchunk_point *v,
+                        size_t n, mg_err *err)
+{
+	mg_histchunk_point first;
+	size_t i = 0;
+	int error;
+
+	if ((error = read_chunk(st, s, NULL, err)) < 0)
+		return error;
+	if (!s->found)
+		return insert_chunks(st, s, v, n, err);
+	first = s->first; /* s is the chunk read last */
+	for (; i < n && mg_histchunk_cmp(&v[i], &first) < 0; i++)
+		if ((error = merge_point(st, s, &v[i], err)) < 0)
+			return error;
+	if (i == n)
+		return 0;
+	/* a merge may have changed the last chunk (a series of one) */
+	if (i > 0 && (error = read_chunk(st, s, NULL, err)) < 0)
+		return error;
+	return write_last(st, s, v + i, n - i, err);
+}
+
+static bool same_series(const struct point *p, const struct point *q)
+{
+	return p->bench_id == q->bench_id && p->unit == q->unit &&
+	       p->branch == q->branch;
 }
 
 static int write_points(mg_store *st, struct apply *a, mg_err *err)
 {
-	sqlite3_stmt *put = NULL;
-	size_t i;
-	int error;
+	mg_histchunk_point *v;
+	size_t i, j, n;
+	int error = 0;
 
+	if (a->npts == 0)
+		return 0;
 	if (a->npts > 1)
 		qsort_r(a->pts, a->npts, sizeof(*a->pts), cmp_point, a);
-	error = point_stmt(st, &put, err);
-	for (i = 0; i < a->npts && error == 0; i++) {
+	v = malloc(a->npts * sizeof(*v));
+	if (v == NULL)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	for (i = 0; i < a->npts && error == 0; i = j) {
 		const struct point *pt = &a->pts[i];
+		struct series s;
 
-		sqlite3_reset(put);
-		sqlite3_bind_int64(put, 1, pt->bench_id);
-		sqlite3_bind_text(put, 2, a->units.keys[pt->unit],
-		                  (int)a->units.lens[pt->unit], SQLITE_STATIC);
-		sqlite3_bind_text(put, 3, a->branches.keys[pt->branch],
-		                  (int)a->branches.lens[pt->branch],
-		                  SQLITE_STATIC);
-		sqlite3_bind_int64(put, 4, pt->commit_time);
-		sqlite3_bind_int64(put, 5, pt->commit_id);
-		sqlite3_bind_int64(put, 6, pt->n);
-		sqlite3_bind_double(put, 7, pt->median);
-		sqlite3_bind_double(put, 8, pt->min);
-		sqlite3_bind_double(put, 9, pt->max);
-		error = mg_store__exec_stmt(st, put, err);
+		memset(&s, 0, sizeof(s));
+		s.a = a;
+		s.bench_id = pt->bench_id;
+		s.unit = a->units.keys[pt->unit];
+		s.unit_len = a->units.lens[pt->unit];
+		s.branch = a->branches.keys[pt->branch];
+		s.branch_len = a->branches.lens[pt->branch];
+		for (j = i, n = 0; j < a->npts && same_series(&a->pts[j], pt);
+		     j++) {
+			const struct point *q = &a->pts[j];
+
+			/* of two points of one key, the last added */
+			if (j + 1 < a->npts && same_series(&a->pts[j + 1], q) &&
+			    a->pts[j + 1].commit_time == q->commit_time &&
+			    a->pts[j + 1].commit_id == q->commit_id)
+				continue;
+			v[n].commit_time = q->commit_time;
+			v[n].commit_id = q->commit_id;
+			v[n].n = q->n;
+			v[n].median = q->median;
+			v[n].min = q->min;
+			v[n].max = q->max;
+			n++;
+		}
+		error = write_series(st, &s, v, n, err);
 	}
-	if (put)
-		sqlite3_reset(put);
+	free(v);
 	return error;
 }
 
@@ -458,9 +849,9 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			size_t before = a->npts;
 
 			rc = decode_points(
-			        a, sqlite3_column_blob(stmt, 1),
-			        (size_t)sqlite3_column_bytes(stmt, 1), &at,
-			        slice, err);
+			        st, a, sqlite3_column_blob(stmt, 1),
+			        (size_t)sqlite3_column_bytes(stmt, 1), *last,
+			        &at, slice, err);
 			if (rc == 0)
 				continue;
 			if (rc != MG_EDB)
@@ -513,6 +904,7 @@ static int apply_pending(mg_store *st, int slice, size_t max_runs,
 	int error, s;
 
 	memset(&a, 0, sizeof(a));
+	mg_buf_init(&a.text, MG_BUF_NOLIMIT);
 	*mark = slice < 0 ? 0 : st->hist_marks[slice];
 	error = read_pending(st, &a, slice, *mark, max_runs, &nruns, &last,
 	                     err);
@@ -541,6 +933,7 @@ static int apply_pending(mg_store *st, int slice, size_t max_runs,
 	*done = error == 0 ? upto : 0;
 	mg_intern_release(&a.units);
 	mg_intern_release(&a.branches);
+	mg_buf_release(&a.text);
 	free(a.pts);
 	free(a.groups);
 	free(a.vals);
@@ -550,7 +943,7 @@ static int apply_pending(mg_store *st, int slice, size_t max_runs,
 /*
  * An apply commits without waiting for the disk, even on a store opened
  * with synchronous=FULL: it only moves points from history_pending into
- * history_points in one transaction. Lost to a power cut, it leaves the
+ * history_chunks in one transaction. Lost to a power cut, it leaves the
  * pending rows as they were, and the next start writes them again. It
  * cannot outlive its loss either: WAL frames count in order, so the
  * next FULL commit (a run's) syncs them with its own. The history

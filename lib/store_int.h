@@ -43,7 +43,6 @@ struct mg_store {
 	 * slice written again writes the same rows).
 	 */
 	int64_t hist_marks[MG_STORE_HISTORY_SLICES];
-	sqlite3_stmt *history_stmt; /* mg_store_history_of, kept prepared */
 	/*
 	 * Ingest statements kept prepared (mg_store__cached), indexed by
 	 * enum mg_store__cached_slot; allocated on first use.
@@ -191,7 +190,7 @@ struct mg_store__set {
 	size_t bench;     /* index into run->benches */
 	const char *unit; /* the run's own string */
 	size_t n;         /* samples */
-	size_t json;      /* its sample_sets text: sets->json.ptr + json, */
+	size_t json;      /* its set's text: sets->json.ptr + json, */
 	size_t json_len;  /* json_len bytes */
 	size_t values; /* its n values, ascending, at sets->values + values */
 };
@@ -222,12 +221,19 @@ enum mg_store__cached_slot {
 	MG_STORE__C_FUNC,
 	MG_STORE__C_UNIT,
 	MG_STORE__C_POOLED,
-	MG_STORE__C_POINT,
+	MG_STORE__C_CHUNK_LAST,
+	MG_STORE__C_CHUNK_AT,
+	MG_STORE__C_CHUNK_FIRST,
+	MG_STORE__C_CHUNK_PUT,
+	MG_STORE__C_CHUNK_SET,
+	MG_STORE__C_CHUNK_DEL,
 	MG_STORE__C_PENDING,
 	MG_STORE__C_PENDING_READ,
 	MG_STORE__C_PENDING_DONE,
 	MG_STORE__C_PENDING_COUNT,
 	MG_STORE__C_PENDING_MAX,
+	MG_STORE__C_HISTORY,
+	MG_STORE__C_HISTORY_COMMIT,
 	MG_STORE__NCACHED
 };
 

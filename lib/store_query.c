@@ -2,6 +2,7 @@
  * store_query.c - reading runs back and the history query.
  */
 #include "buf.h"
+#include "histchunk.h"
 #include "sampleset.h"
 #include "store_int.h"
 
@@ -432,12 +433,14 @@ int mg_store_get_run(mg_store *st, int64_t id, mg_run *out, mg_err *err)
 	return error;
 }
 
-/* The history query; kept in one place so EXPLAIN shows the real one. */
+/*
+ * The history query, a series' chunks newest first (schema/0013); kept
+ * in one place so EXPLAIN shows the real one.
+ */
 static const char history_sql[] =
-        "SELECT c.sha, h.commit_time, c.subject, h.n, h.median, h.min, h.max "
-        "FROM history_points h JOIN commits c ON c.id = h.commit_id "
-        "WHERE h.benchmark_id = ?1 AND h.unit = ?2 AND h.branch = ?3 "
-        "ORDER BY h.commit_time DESC, h.commit_id DESC LIMIT ?4";
+        "SELECT points FROM history_chunks WHERE benchmark_id = ?1 AND "
+        "unit = ?2 AND branch = ?3 ORDER BY first_time DESC, first_commit "
+        "DESC";
 
 /*
  * Split "BenchmarkX/y-8" into name and procs when the suffix is a number;
@@ -564,57 +567,117 @@ void mg_history_free(mg_history_point *points, size_t n)
 	free(points);
 }
 
+/* Room for one more point in *pts (*cap of them, n used). */
+static int grow_points(mg_history_point **pts, size_t n, size_t *cap)
+{
+	mg_history_point *np;
+
+	if (n < *cap)
+		return 0;
+	np = realloc(*pts, 2 * *cap * sizeof(*np));
+	if (np == NULL)
+		return MG_ENOMEM;
+	*pts = np;
+	*cap *= 2;
+	return 0;
+}
+
 /*
- * Step the bound history statement into a new array of points. On error
- * nothing is handed out; the statement is left for the caller to reset.
+ * Point v of the series into p, with its commit's sha and subject:
+ * 1, or 0 if the commit is gone (the points of a commit go with it).
  */
-static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
+static int fill_point(mg_store *st, sqlite3_stmt *commit,
+                      const mg_histchunk_point *v, mg_history_point *p,
+                      mg_err *err)
+{
+	const char *sha;
+	size_t sha_len;
+	int rc;
+
+	sqlite3_reset(commit);
+	sqlite3_bind_int64(commit, 1, v->commit_id);
+	rc = mg_store__step(st, commit, err);
+	if (rc != SQLITE_ROW)
+		return rc < 0 ? rc : 0;
+	memset(p, 0, sizeof(*p));
+	/* commits.sha is CHECKed to 40 characters */
+	sha = (const char *)sqlite3_column_text(commit, 0);
+	sha_len = (size_t)sqlite3_column_bytes(commit, 0);
+	if (sha == NULL || sha_len >= sizeof(p->sha))
+		sha_len = 0;
+	else
+		memcpy(p->sha, sha, sha_len);
+	p->sha[sha_len] = '\0';
+	p->commit_time = v->commit_time;
+	if (mg_store__col_str(&p->subject, commit, 1) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	p->n = v->n;
+	p->median = v->median;
+	p->min = v->min;
+	p->max = v->max;
+	return 1;
+}
+
+/*
+ * The newest `limit` points of a series into a new array, newest first:
+ * its chunks newest first, each read from its end. On error nothing is
+ * handed out.
+ */
+static int read_history(mg_store *st, int64_t bench_id, const char *unit,
+                        const char *branch, int64_t limit,
                         mg_history_point **out, size_t *n_out, mg_err *err)
 {
+	sqlite3_stmt *chunks = NULL, *commit = NULL;
 	mg_history_point *pts = NULL;
-	size_t n = 0, cap, sha_len;
-	const char *sha;
-	int rc, error = 0;
+	mg_histchunk_point v[MG_HISTCHUNK_MAX];
+	size_t n = 0, cap, m, k;
+	int rc = 0, error;
 
+	if ((error = mg_store__cached(st, MG_STORE__C_HISTORY, history_sql,
+	                              &chunks, err)) < 0 ||
+	    (error = mg_store__cached(st, MG_STORE__C_HISTORY_COMMIT,
+	                              "SELECT sha, subject FROM commits "
+	                              "WHERE id = ?1",
+	                              &commit, err)) < 0)
+		return error;
 	cap = limit < 64 ? (size_t)limit : 64;
 	pts = calloc(cap, sizeof(*pts));
 	if (pts == NULL)
 		goto oom;
-	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
-		mg_history_point *p;
-
-		if (n == cap) {
-			mg_history_point *np;
-
-			np = realloc(pts, 2 * cap * sizeof(*pts));
-			if (np == NULL)
-				goto oom;
-			pts = np;
-			cap *= 2;
+	sqlite3_bind_int64(chunks, 1, bench_id);
+	mg_store__bind_text(chunks, 2, unit);
+	mg_store__bind_text(chunks, 3, branch);
+	while ((int64_t)n < limit &&
+	       (rc = mg_store__step(st, chunks, err)) == SQLITE_ROW) {
+		error = mg_histchunk_decode(
+		        (const char *)sqlite3_column_text(chunks, 0),
+		        (size_t)sqlite3_column_bytes(chunks, 0), v, &m, err);
+		if (error < 0) {
+			if (error != MG_ENOMEM)
+				error = err->code = MG_EDB;
+			mg_err_prefix(err,
+			              "history of benchmark %lld, unit '%s', "
+			              "branch '%s'",
+			              (long long)bench_id, unit, branch);
+			goto cleanup;
 		}
-		p = &pts[n];
-		memset(p, 0, sizeof(*p));
-		n++;
-		/* commits.sha is CHECKed to 40 characters */
-		sha = (const char *)sqlite3_column_text(stmt, 0);
-		sha_len = (size_t)sqlite3_column_bytes(stmt, 0);
-		if (sha == NULL || sha_len >= sizeof(p->sha))
-			sha_len = 0;
-		else
-			memcpy(p->sha, sha, sha_len);
-		p->sha[sha_len] = '\0';
-		p->commit_time = sqlite3_column_int64(stmt, 1);
-		if (mg_store__col_str(&p->subject, stmt, 2) < 0)
-			goto oom;
-		p->n = sqlite3_column_int64(stmt, 3);
-		p->median = sqlite3_column_double(stmt, 4);
-		p->min = sqlite3_column_double(stmt, 5);
-		p->max = sqlite3_column_double(stmt, 6);
+		for (k = m; k-- > 0 && (int64_t)n < limit;) {
+			if (grow_points(&pts, n, &cap) < 0)
+				goto oom;
+			rc = fill_point(st, commit, &v[k], &pts[n], err);
+			if (rc < 0) {
+				error = rc;
+				goto cleanup;
+			}
+			n += (size_t)rc;
+		}
 	}
 	if (rc < 0) {
 		error = rc;
 		goto cleanup;
 	}
+	sqlite3_reset(chunks);
+	sqlite3_reset(commit);
 	*out = pts;
 	*n_out = n;
 	return 0;
@@ -622,6 +685,8 @@ static int fetch_points(mg_store *st, sqlite3_stmt *stmt, int64_t limit,
 oom:
 	error = mg_err_set(err, MG_ENOMEM, "out of memory");
 cleanup:
+	sqlite3_reset(chunks);
+	sqlite3_reset(commit);
 	mg_history_free(pts, n);
 	return error;
 }
@@ -629,7 +694,6 @@ cleanup:
 int mg_store_history(mg_store *st, const mg_history_query *q,
                      mg_history_point **out, size_t *n_out, mg_err *err)
 {
-	sqlite3_stmt *stmt = NULL;
 	char *default_branch = NULL;
 	int64_t project_id = 0, bench_id = 0;
 	int error;
@@ -642,18 +706,10 @@ int mg_store_history(mg_store *st, const mg_history_query *q,
 	if (error < 0)
 		return error;
 	error = resolve_benchmark(st, project_id, q, &bench_id, err);
-	if (error < 0)
-		goto cleanup;
-	error = mg_store__prepare(st, &stmt, history_sql, err);
-	if (error < 0)
-		goto cleanup;
-	sqlite3_bind_int64(stmt, 1, bench_id);
-	mg_store__bind_text(stmt, 2, q->unit);
-	mg_store__bind_text(stmt, 3, q->branch ? q->branch : default_branch);
-	sqlite3_bind_int64(stmt, 4, q->limit);
-	error = fetch_points(st, stmt, q->limit, out, n_out, err);
-cleanup:
-	sqlite3_finalize(stmt);
+	if (error == 0)
+		error = read_history(st, bench_id, q->unit,
+		                     q->branch ? q->branch : default_branch,
+		                     q->limit, out, n_out, err);
 	free(default_branch);
 	return error;
 }
@@ -662,26 +718,11 @@ int mg_store_history_of(mg_store *st, int64_t bench_id, const char *unit,
                         const char *branch, int64_t limit,
                         mg_history_point **out, size_t *n_out, mg_err *err)
 {
-	int error;
-
 	if (limit <= 0 || limit > 1000000)
 		return mg_err_set(err, MG_EINPUT,
 		                  "limit must be between 1 and 1000000");
-	/* Kept prepared: pages ask for thousands of series at once. */
-	if (st->history_stmt == NULL) {
-		error = mg_store__prepare(st, &st->history_stmt, history_sql,
-		                          err);
-		if (error < 0)
-			return error;
-	}
-	sqlite3_bind_int64(st->history_stmt, 1, bench_id);
-	mg_store__bind_text(st->history_stmt, 2, unit);
-	mg_store__bind_text(st->history_stmt, 3, branch);
-	sqlite3_bind_int64(st->history_stmt, 4, limit);
-	error = fetch_points(st, st->history_stmt, limit, out, n_out, err);
-	sqlite3_reset(st->history_stmt);
-	sqlite3_clear_bindings(st->history_stmt);
-	return error;
+	/* statements kept prepared: pages ask for thousands of series */
+	return read_history(st, bench_id, unit, branch, limit, out, n_out, err);
 }
 
 int mg_store_explain_history(mg_store *st, char **out, mg_err *err)

@@ -339,7 +339,7 @@ static int cmp_set_key(const void *a, const void *b, void *arg)
 
 /*
  * st->set_order: the sets' numbers in (benchmark id, unit) order, the
- * order of the keys of sample_sets, benchmark_units and history_points,
+ * order of the entries of run_samples and of the keys of benchmark_units,
  * so that each is written front to back.
  */
 static int order_sets(mg_store *st, const mg_store_sets *sets, mg_err *err)

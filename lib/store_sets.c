@@ -1,7 +1,7 @@
 /*
  * store_sets.c - a run's samples cut into the sets the store keeps: one
- * per (benchmark, unit), its samples in seq order encoded as the
- * sample_sets text, and its values sorted for the history point.
+ * per (benchmark, unit), its samples in seq order encoded as a set's
+ * text (sampleset.h), and its values sorted for the history point.
  *
  * None of it needs the database, so the server builds it in the upload's
  * own thread before the run queues for the writer: sorting 6,000 samples

@@ -3,7 +3,7 @@
  *
  * The writer stores uploads with mg_store_defer_history: a run's points
  * wait in history_pending, and this thread writes them into
- * history_points (mg_store_history_apply), under the writer's lock like
+ * history_chunks (mg_store_history_apply), under the writer's lock like
  * any write.
  *  - Under load it writes one slice of the series (an eighth of the
  *    benchmarks) every MG_SRV_HISTORY_STEP runs stored, for every run

@@ -1,7 +1,8 @@
 /*
  * histblob_fuzzer.c - mg_histblob_next() over arbitrary bytes: it stops
  * at the end or at the first damaged record, never reads past the blob,
- * and what it reads writes back to the same bytes.
+ * and what it reads writes back to the same bytes. mg_histblob_skip()
+ * at each record agrees with it: the same answer, id and next offset.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,13 +16,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	mg_err err = MG_ERR_INIT;
 	mg_histblob_point pt;
-	size_t off = 0, before;
+	size_t off = 0, before, skipped;
 	unsigned char *copy;
+	int64_t id = 0;
 	int rc;
 
 	for (;;) {
-		before = off;
+		before = skipped = off;
 		rc = mg_histblob_next(data, size, &off, &pt, &err);
+		if (mg_histblob_skip(data, size, &skipped, &id, NULL) != rc ||
+		    (rc == 1 && (skipped != off || id != pt.bench_id)))
+			abort();
 		if (rc <= 0)
 			break;
 		if (off <= before || off > size ||

@@ -1227,13 +1227,14 @@ static void test_history_plan_is_index_range_scan(void **state)
 	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
 	assert_int_equal(mg_store_explain_history(st, &plan, &err), 0);
 	print_message("history plan:\n%s", plan);
-	/* A SEARCH on the primary key with all three equality columns... */
-	assert_non_null(strstr(plan, "SEARCH h USING PRIMARY KEY "
-	                             "(benchmark_id=? AND unit=? AND "
+	/*
+	 * A SEARCH on the chunks' primary key with all three equality
+	 * columns (each point's commit is then one keyed lookup)...
+	 */
+	assert_non_null(strstr(plan, "SEARCH history_chunks USING PRIMARY "
+	                             "KEY (benchmark_id=? AND unit=? AND "
 	                             "branch=?)"));
-	/* ...a keyed lookup of each commit... */
-	assert_non_null(strstr(plan, "SEARCH c USING INTEGER PRIMARY KEY"));
-	/* ...and no full scan or sort step. */
+	/* ...and no full scan or sort step: newest first from the key. */
 	assert_null(strstr(plan, "SCAN"));
 	assert_null(strstr(plan, "TEMP B-TREE"));
 	free(plan);

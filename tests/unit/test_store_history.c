@@ -2,8 +2,9 @@
  * test_store_history.c - history points (lib/store_history.c), written in
  * the run's transaction or later (deferred, as the server's writer does),
  * must be those computed here from the stored samples, whatever the
- * apply's chunk size and however runs of one commit fall into chunks;
- * no pending row may survive a rollback or get lost in one.
+ * apply's batch size and however runs of one commit fall into batches;
+ * no pending row may survive a rollback or get lost in one. The chunks
+ * that hold them (history_chunks) must stay whole, ordered and apart.
  */
 #include <sqlite3.h>
 
@@ -110,6 +111,31 @@ static int pt_key_differs(const struct pt *p, sqlite3_stmt *st)
 }
 
 /*
+ * Every chunk of db: its n, first and last key are those of its text,
+ * and it comes after the one before it in its series, without overlap.
+ */
+static void check_chunks(const char *db)
+{
+	assert_int_equal(
+	        mgt_sql_int(db, "SELECT count(*) FROM history_chunks WHERE "
+	                        "n <> json_array_length(points) OR "
+	                        "first_time <> points ->> '$[0][0]' OR "
+	                        "first_commit <> points ->> '$[0][1]' OR "
+	                        "last_time <> points ->> '$[#-1][0]' OR "
+	                        "last_commit <> points ->> '$[#-1][1]'"),
+	        0);
+	assert_int_equal(
+	        mgt_sql_int(db, "SELECT count(*) FROM (SELECT first_time t, "
+	                        "first_commit c, lag(last_time) OVER w pt, "
+	                        "lag(last_commit) OVER w pc FROM "
+	                        "history_chunks WINDOW w AS (PARTITION BY "
+	                        "benchmark_id, unit, branch ORDER BY "
+	                        "first_time, first_commit)) WHERE pt IS NOT "
+	                        "NULL AND NOT (t > pt OR (t = pt AND c > pc))"),
+	        0);
+}
+
+/*
  * Every point of db, and nothing else, is the n, median, min and max of
  * the samples of the ok runs of its commit on its branch, computed here
  * from the `samples` view, compared bit for bit; each carries its
@@ -193,6 +219,7 @@ static size_t check_points(const char *db)
 	                                 "h.commit_id WHERE h.commit_time <> "
 	                                 "c.commit_time"),
 	                 0);
+	check_chunks(db);
 	free(want);
 	free(v);
 	return nwant;
@@ -542,6 +569,113 @@ static void test_cli_catches_up(void **state)
 	mg_buf_release(&errout);
 }
 
+/*
+ * Run `k` of a long series: BenchmarkL B/op on main at commit c, whose
+ * times are a permutation (commits arrive out of time order), values
+ * from the run's own rng.
+ */
+static void long_run(mg_run *run, int c, int k)
+{
+	size_t b;
+	int j;
+
+	mg_run_init(run);
+	assert_int_equal(mg_run_set_str(&run->project, "acme/long"), 0);
+	snprintf(run->commit.sha, sizeof(run->commit.sha), "%040x", c + 1);
+	run->commit.commit_time = 5000 + (c * 37) % 71;
+	assert_int_equal(mg_run_set_str(&run->branch, "main"), 0);
+	assert_int_equal(mg_run_set_str(&run->env.os, "linux"), 0);
+	assert_int_equal(mg_run_add_bench(run, &b, "BenchmarkL",
+	                                  "example.com/l", 0, NULL, 0),
+	                 0);
+	for (j = 0; j < 3 + k % 3; j++)
+		assert_int_equal(mg_run_add_sample(run, b, "B/op",
+		                                   (double)(next() % 4000) / 16,
+		                                   100, j),
+		                 0);
+}
+
+/*
+ * A series of 71 commits stored in a scrambled time order, a few of them
+ * twice (the point of the commit then pools both runs), applied in
+ * batches of random size: more points than a chunk holds land in the
+ * middle of the series, so chunks split, and points are replaced. Every
+ * point is the samples' (check_points), and the history query pages
+ * through the chunks newest first.
+ */
+static void test_long_series(void **state)
+{
+	mgt_store_fixture *f = *state;
+	mg_history_query q = {"acme/long", "BenchmarkL", NULL,
+	                      "B/op",      NULL,         1000};
+	mg_history_point *all = NULL, *page = NULL;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	size_t n = 0, npage = 0, applied, i;
+	int k;
+
+	rng = 5;
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	mg_store_defer_history(st, true);
+	for (k = 0; k < 71 + 8; k++) {
+		/* after the first 71, commits 3, 12, ... 66 again */
+		int c = k < 71 ? (k * 29) % 71 : 3 + 9 * (k - 71);
+		int64_t id;
+		mg_run run;
+
+		long_run(&run, c, k);
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		mg_run_release(&run);
+		if (step(&sched) % 4 == 0)
+			assert_int_equal(
+			        mg_store_history_apply(
+			                st, -1, 1 + (size_t)(step(&sched) % 30),
+			                &applied, NULL, &err),
+			        0);
+	}
+	apply_all(st);
+	assert_int_equal(check_points(f->db), 71);
+	/* 71 points, 16 at most a chunk, and some split in two */
+	assert_true(mgt_sql_int(f->db, "SELECT count(*) FROM history_chunks") >=
+	            5);
+	assert_true(mgt_sql_int(f->db, "SELECT min(n) FROM history_chunks") <
+	            16);
+	/* commit 3 pools run k0 (its first) and run 71 */
+	for (k = 0; (k * 29) % 71 != 3; k++)
+		;
+	assert_int_equal(mgt_sql_int(f->db, "SELECT h.n FROM history_points h "
+	                                    "JOIN commits c ON c.id = "
+	                                    "h.commit_id WHERE c.sha LIKE "
+	                                    "'%0004'"),
+	                 (3 + k % 3) + (3 + 71 % 3));
+
+	assert_int_equal(mg_store_history(st, &q, &all, &n, &err), 0);
+	assert_int_equal(n, 71);
+	for (i = 0; i < n; i++) {
+		char sql[160];
+
+		/* newest first: times 5070 down to 5000, one commit each */
+		assert_int_equal(all[i].commit_time, 5070 - (int64_t)i);
+		snprintf(sql, sizeof(sql),
+		         "SELECT median FROM history_points h JOIN commits c "
+		         "ON c.id = h.commit_id WHERE c.sha = '%s'",
+		         all[i].sha);
+		assert_true(mgt_sql_double(f->db, sql) == all[i].median);
+	}
+	/* a page that ends inside a chunk is the start of the whole */
+	q.limit = 20;
+	assert_int_equal(mg_store_history(st, &q, &page, &npage, &err), 0);
+	assert_int_equal(npage, 20);
+	for (i = 0; i < npage; i++) {
+		assert_string_equal(page[i].sha, all[i].sha);
+		assert_int_equal(page[i].n, all[i].n);
+	}
+	mg_history_free(all, n);
+	mg_history_free(page, npage);
+	mg_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +689,8 @@ int main(void)
 	                                        mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_damaged_row, mgt_store_setup, mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(
+	                test_long_series, mgt_store_setup, mgt_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
