@@ -49,6 +49,19 @@ int mg_buf_put(mg_buf *b, const void *data, size_t len)
 {
 	int error;
 
+	/*
+	 * Room already, within max (cap is 0 while ptr is the shared empty
+	 * string; a caller may lower max below cap): the writers of JSON
+	 * and sample sets append a few bytes at a time, and growing cost
+	 * them more than the copy.
+	 */
+	if (b->cap > 0 && len < b->cap - b->len && len <= b->max &&
+	    b->len <= b->max - len) {
+		memmove(b->ptr + b->len, data, len);
+		b->len += len;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	if (len == 0)
 		return 0;
 	error = mg_buf_grow(b, len);
@@ -67,6 +80,11 @@ int mg_buf_puts(mg_buf *b, const char *s)
 
 int mg_buf_putc(mg_buf *b, char c)
 {
+	if (b->len + 1 < b->cap && b->len < b->max) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	return mg_buf_put(b, &c, 1);
 }
 

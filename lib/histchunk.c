@@ -24,9 +24,8 @@ int mg_histchunk_add(mg_buf *out, const mg_histchunk_point *pt, mg_err *err)
 {
 	const int64_t ints[3] = {pt->commit_time, pt->commit_id, pt->n};
 	const double reals[3] = {pt->median, pt->min, pt->max};
-	char tmp[MG_NUMFMT_MAX + 24];
+	char el[3 * 24 + 3 * MG_NUMFMT_MAX + 8], tmp[24], *p = el;
 	size_t i;
-	int error;
 
 	if (!int_ok(pt->commit_time) || !int_ok(pt->commit_id) ||
 	    !int_ok(pt->n) || pt->commit_id < 1 || pt->n < 1 ||
@@ -35,24 +34,24 @@ int mg_histchunk_add(mg_buf *out, const mg_histchunk_point *pt, mg_err *err)
 		                  "history point of commit %lld: a value out "
 		                  "of range",
 		                  (long long)pt->commit_id);
-	error = mg_buf_puts(out, out->len ? ",[" : "[[");
-	for (i = 0; i < 3 && error == 0; i++) {
-		char *p = mg_numfmt_int(tmp, ints[i]);
+	/* put together here, appended at once */
+	*p++ = out->len ? ',' : '[';
+	*p++ = '[';
+	for (i = 0; i < 3; i++) {
+		char *d = mg_numfmt_int(tmp, ints[i]);
 
-		error = mg_buf_put(out, p, (size_t)(tmp + 24 - p));
-		if (error == 0)
-			error = mg_buf_putc(out, ',');
+		memcpy(p, d, (size_t)(tmp + 24 - d));
+		p += tmp + 24 - d;
+		*p++ = ',';
 	}
-	for (i = 0; i < 3 && error == 0; i++) {
+	for (i = 0; i < 3; i++) {
 		/* no negative zero: SQLite keeps none in a REAL */
-		size_t n =
-		        mg_numfmt_double(tmp, reals[i] == 0 ? 0.0 : reals[i]);
-
-		error = mg_buf_put(out, tmp, n);
-		if (error == 0)
-			error = mg_buf_putc(out, i < 2 ? ',' : ']');
+		p += mg_numfmt_double(p, reals[i] == 0 ? 0.0 : reals[i]);
+		*p++ = i < 2 ? ',' : ']';
 	}
-	return error < 0 ? mg_err_set(err, MG_ENOMEM, "out of memory") : 0;
+	if (mg_buf_put(out, el, (size_t)(p - el)) < 0)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	return 0;
 }
 
 int mg_histchunk_end(mg_buf *out, mg_err *err)

@@ -14,22 +14,14 @@
 /* Each element is 4 values (the array and its 3 numbers), plus the root. */
 #define MAX_VALUES (4 * MG_SAMPLESET_MAX + 1)
 
-static int put_int(mg_buf *b, int64_t v)
+/* The digits of v at p; returns the end. */
+static char *put_int(char *p, int64_t v)
 {
-	char buf[24], *p = mg_numfmt_int(buf, v);
+	char buf[24], *d = mg_numfmt_int(buf, v);
+	size_t n = (size_t)(buf + 24 - d);
 
-	return mg_buf_put(b, p, (size_t)(buf + 24 - p));
-}
-
-/*
- * A finite double that reads back to the same bits. Negative zero
- * becomes 0: SQLite keeps no negative zero in any REAL either.
- */
-static int put_double(mg_buf *b, double v)
-{
-	char tmp[MG_NUMFMT_MAX];
-
-	return mg_buf_put(b, tmp, mg_numfmt_double(tmp, v == 0 ? 0.0 : v));
+	memcpy(p, d, n);
+	return p + n;
 }
 
 static bool int_ok(int64_t v)
@@ -53,19 +45,29 @@ int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
 			                          ? "seq or iterations beyond "
 			                            "2^53-1"
 			                          : "value not finite");
-	error = mg_buf_putc(out, '[');
-	for (i = 0; i < n && error == 0; i++) {
-		if ((error = mg_buf_puts(out, i ? ",[" : "[")) < 0 ||
-		    (error = put_int(out, s[i]->seq)) < 0 ||
-		    (error = mg_buf_putc(out, ',')) < 0 ||
-		    (error = put_double(out, s[i]->value)) < 0 ||
-		    (error = mg_buf_putc(out, ',')) < 0 ||
-		    (error = put_int(out, s[i]->iterations)) < 0)
-			break;
-		error = mg_buf_putc(out, ']');
+	/*
+	 * Each element is put together here and appended at once: a run's
+	 * 6,000 samples made 42,000 appends of a few bytes otherwise.
+	 */
+	for (i = 0, error = 0; i < n && error == 0; i++) {
+		char el[2 * 24 + MG_NUMFMT_MAX + 8], *p = el;
+		/* no negative zero: SQLite keeps none in a REAL either */
+		double v = s[i]->value == 0 ? 0.0 : s[i]->value;
+
+		*p++ = i ? ',' : '[';
+		*p++ = '[';
+		p = put_int(p, s[i]->seq);
+		*p++ = ',';
+		p += mg_numfmt_double(p, v);
+		*p++ = ',';
+		p = put_int(p, s[i]->iterations);
+		*p++ = ']';
+		if (i + 1 == n)
+			*p++ = ']';
+		error = mg_buf_put(out, el, (size_t)(p - el));
 	}
-	if (error == 0)
-		error = mg_buf_putc(out, ']');
+	if (error == 0 && n == 0)
+		error = mg_buf_puts(out, "[]");
 	return error < 0 ? mg_err_set(err, MG_ENOMEM, "out of memory") : 0;
 }
 

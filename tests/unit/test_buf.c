@@ -35,6 +35,25 @@ static void test_append_and_limit(void **state)
 	mg_buf_release(&b);
 }
 
+/* A limit lowered below the room already allocated still holds. */
+static void test_lowered_limit(void **state)
+{
+	mg_buf b = MG_BUF_INIT(100);
+
+	(void)state;
+	assert_int_equal(mg_buf_puts(&b, "he"), 0);
+	assert_true(b.cap > 5);
+	b.max = 4;
+	assert_int_equal(mg_buf_putc(&b, 'a'), 0);
+	assert_int_equal(mg_buf_put(&b, "bc", 2), MG_ELIMIT);
+	assert_int_equal(mg_buf_put(&b, "b", 1), 0);
+	assert_int_equal(mg_buf_putc(&b, 'c'), MG_ELIMIT);
+	assert_int_equal(mg_buf_puts(&b, "c"), MG_ELIMIT);
+	assert_string_equal(b.ptr, "heab");
+	assert_int_equal(b.len, 4);
+	mg_buf_release(&b);
+}
+
 static void test_large_growth(void **state)
 {
 	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT);
@@ -104,6 +123,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_append_and_limit),
+	        cmocka_unit_test(test_lowered_limit),
 	        cmocka_unit_test(test_large_growth),
 	        cmocka_unit_test(test_slices),
 	        cmocka_unit_test(test_err),
