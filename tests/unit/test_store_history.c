@@ -569,6 +569,10 @@ static void test_cli_catches_up(void **state)
 	mg_buf_release(&errout);
 }
 
+/* Commits of the long series, and those stored twice. */
+#define NLONG 141
+#define NAGAIN 8
+
 /*
  * Run `k` of a long series: BenchmarkL B/op on main at commit c, whose
  * times are a permutation (commits arrive out of time order), values
@@ -582,7 +586,7 @@ static void long_run(mg_run *run, int c, int k)
 	mg_run_init(run);
 	assert_int_equal(mg_run_set_str(&run->project, "acme/long"), 0);
 	snprintf(run->commit.sha, sizeof(run->commit.sha), "%040x", c + 1);
-	run->commit.commit_time = 5000 + (c * 37) % 71;
+	run->commit.commit_time = 5000 + (c * 37) % NLONG;
 	assert_int_equal(mg_run_set_str(&run->branch, "main"), 0);
 	assert_int_equal(mg_run_set_str(&run->env.os, "linux"), 0);
 	assert_int_equal(mg_run_add_bench(run, &b, "BenchmarkL",
@@ -596,12 +600,14 @@ static void long_run(mg_run *run, int c, int k)
 }
 
 /*
- * A series of 71 commits stored in a scrambled time order, a few of them
- * twice (the point of the commit then pools both runs), applied in
- * batches of random size: more points than a chunk holds land in the
- * middle of the series, so chunks split, and points are replaced. Every
- * point is the samples' (check_points), and the history query pages
- * through the chunks newest first.
+ * A series of NLONG commits stored in a scrambled time order, NAGAIN of
+ * them twice (the point of the commit then pools both runs). The first
+ * half is applied in batches of random size, so more points than a
+ * chunk holds land in the middle of the series and chunks split; the
+ * second half at once, more rows than the apply reads at a time; the
+ * runs again one or two at a time, replacing points. Every point is the
+ * samples' (check_points), and the history query pages through the
+ * chunks newest first.
  */
 static void test_long_series(void **state)
 {
@@ -611,15 +617,15 @@ static void test_long_series(void **state)
 	mg_history_point *all = NULL, *page = NULL;
 	mg_err err = MG_ERR_INIT;
 	mg_store *st = NULL;
-	size_t n = 0, npage = 0, applied, i;
+	size_t n = 0, npage = 0, applied, i, splits;
 	int k;
 
 	rng = 5;
 	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
 	mg_store_defer_history(st, true);
-	for (k = 0; k < 71 + 8; k++) {
-		/* after the first 71, commits 3, 12, ... 66 again */
-		int c = k < 71 ? (k * 29) % 71 : 3 + 9 * (k - 71);
+	for (k = 0; k < NLONG + NAGAIN; k++) {
+		/* then commits 3, 12, ... 66 again */
+		int c = k < NLONG ? (k * 29) % NLONG : 3 + 9 * (k - NLONG);
 		int64_t id;
 		mg_run run;
 
@@ -627,36 +633,52 @@ static void test_long_series(void **state)
 		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
 		                 0);
 		mg_run_release(&run);
-		if (step(&sched) % 4 == 0)
+		if (k == NLONG - 1) {
+			int64_t before = pending(st);
+
+			assert_true(before > 64);
 			assert_int_equal(
-			        mg_store_history_apply(
-			                st, -1, 1 + (size_t)(step(&sched) % 30),
-			                &applied, NULL, &err),
+			        mg_store_history_apply(st, -1, SIZE_MAX,
+			                               &applied, NULL, &err),
 			        0);
+			assert_int_equal(applied, (size_t)before);
+			assert_int_equal(pending(st), 0);
+		} else if (k < NLONG / 2 || k >= NLONG) {
+			if (step(&sched) % 3 == 0)
+				assert_int_equal(
+				        mg_store_history_apply(
+				                st, -1,
+				                1 + (size_t)(step(&sched) % 20),
+				                &applied, NULL, &err),
+				        0);
+		}
 	}
 	apply_all(st);
-	assert_int_equal(check_points(f->db), 71);
-	/* 71 points, 16 at most a chunk, and some split in two */
+	assert_int_equal(check_points(f->db), NLONG);
+	/* chunks of 16 at most, and some split (fewer than 16 not last) */
+	splits = (size_t)mgt_sql_int(f->db, "SELECT count(*) FROM "
+	                                    "history_chunks WHERE n < 16 AND "
+	                                    "last_time < 5000 + 140");
+	assert_true(splits > 0);
 	assert_true(mgt_sql_int(f->db, "SELECT count(*) FROM history_chunks") >=
-	            5);
-	assert_true(mgt_sql_int(f->db, "SELECT min(n) FROM history_chunks") <
-	            16);
-	/* commit 3 pools run k0 (its first) and run 71 */
-	for (k = 0; (k * 29) % 71 != 3; k++)
+	            (NLONG + 15) / 16);
+	/* commit 3 pools run k0 (its first) and run NLONG */
+	for (k = 0; (k * 29) % NLONG != 3; k++)
 		;
 	assert_int_equal(mgt_sql_int(f->db, "SELECT h.n FROM history_points h "
 	                                    "JOIN commits c ON c.id = "
 	                                    "h.commit_id WHERE c.sha LIKE "
 	                                    "'%0004'"),
-	                 (3 + k % 3) + (3 + 71 % 3));
+	                 (3 + k % 3) + (3 + NLONG % 3));
 
 	assert_int_equal(mg_store_history(st, &q, &all, &n, &err), 0);
-	assert_int_equal(n, 71);
+	assert_int_equal(n, NLONG);
 	for (i = 0; i < n; i++) {
 		char sql[160];
 
-		/* newest first: times 5070 down to 5000, one commit each */
-		assert_int_equal(all[i].commit_time, 5070 - (int64_t)i);
+		/* newest first, one commit each */
+		assert_int_equal(all[i].commit_time,
+		                 5000 + NLONG - 1 - (int64_t)i);
 		snprintf(sql, sizeof(sql),
 		         "SELECT median FROM history_points h JOIN commits c "
 		         "ON c.id = h.commit_id WHERE c.sha = '%s'",
