@@ -40,8 +40,20 @@ static int cmp_double(const void *a, const void *b)
 
 void mg_stats_sort(double *x, size_t n)
 {
-	if (n > 1)
+	size_t i, j;
+
+	/* a set of a few repetitions: insertion beats qsort's calls */
+	if (n > 16) {
 		qsort(x, n, sizeof(*x), cmp_double);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		double v = x[i];
+
+		for (j = i; j > 0 && cmp_double(&x[j - 1], &v) > 0; j--)
+			x[j] = x[j - 1];
+		x[j] = v;
+	}
 }
 
 static int check_sample(const double *x, size_t n, const char *what,

@@ -6,6 +6,7 @@
  */
 #include "mgtest.h"
 #include "store.h"
+#include "store_int.h"
 
 /* One benchmark `bench` with two units of three repetitions. */
 static void make_run(mg_run *run, const char *sha, int64_t time,
@@ -209,6 +210,90 @@ static void test_sets_refuse_duplicates(void **state)
 	mg_run_release(&run);
 }
 
+/* The text of the set of `unit` in sets (white box: store_int.h). */
+static void set_text(const mg_store_sets *sets, const char *unit,
+                     const char *want)
+{
+	size_t i;
+
+	for (i = 0; i < sets->n; i++)
+		if (strcmp(sets->v[i].unit, unit) == 0) {
+			assert_int_equal(sets->v[i].json_len, strlen(want));
+			assert_memory_equal(sets->json.ptr + sets->v[i].json,
+			                    want, strlen(want));
+			return;
+		}
+	fail_msg("no set of %s", unit);
+}
+
+/*
+ * Samples in blocks of one unit, seq increasing, are taken as they are;
+ * any other layout (a unit in two blocks, seq going down, a repeat) is
+ * sorted into the same sets, or refused for the repeat.
+ */
+static void test_sets_of_any_layout(void **state)
+{
+	static const struct {
+		const char *unit;
+		int seq;
+	} layouts[][6] = {
+	        {{"ns/op", 0},
+	         {"ns/op", 1},
+	         {"ns/op", 2},
+	         {"B/op", 0},
+	         {"B/op", 1},
+	         {"B/op", 2}},
+	        {{"B/op", 0},
+	         {"B/op", 1},
+	         {"ns/op", 0},
+	         {"ns/op", 1},
+	         {"ns/op", 2},
+	         {"B/op", 2}},
+	        {{"ns/op", 2},
+	         {"ns/op", 1},
+	         {"ns/op", 0},
+	         {"B/op", 2},
+	         {"B/op", 1},
+	         {"B/op", 0}},
+	};
+	mg_store_sets *sets = NULL;
+	mg_err err = MG_ERR_INIT;
+	mg_run run;
+	size_t l, i, b;
+
+	(void)state;
+	for (l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
+		mg_run_init(&run);
+		assert_int_equal(mg_run_add_bench(&run, &b, "BenchmarkL",
+		                                  "example.com/k", 0, NULL, 0),
+		                 0);
+		for (i = 0; i < 6; i++)
+			assert_int_equal(
+			        mg_run_add_sample(
+			                &run, b, layouts[l][i].unit,
+			                10 * layouts[l][i].seq +
+			                        (layouts[l][i].unit[0] == 'B'),
+			                100, layouts[l][i].seq),
+			        0);
+		assert_int_equal(mg_store_sets_build(&sets, &run, &err), 0);
+		assert_int_equal(sets->n, 2);
+		set_text(sets, "ns/op", "[[0,0,100],[1,10,100],[2,20,100]]");
+		set_text(sets, "B/op", "[[0,1,100],[1,11,100],[2,21,100]]");
+		mg_store_sets_free(sets);
+		mg_run_release(&run);
+	}
+	/* a repeat inside a block */
+	mg_run_init(&run);
+	assert_int_equal(mg_run_add_bench(&run, &b, "BenchmarkL",
+	                                  "example.com/k", 0, NULL, 0),
+	                 0);
+	assert_int_equal(mg_run_add_sample(&run, b, "ns/op", 1, 100, 0), 0);
+	assert_int_equal(mg_run_add_sample(&run, b, "ns/op", 2, 100, 0), 0);
+	assert_int_equal(mg_store_sets_build(&sets, &run, &err), MG_EINPUT);
+	assert_non_null(strstr(err.msg, "duplicate of samples[0]"));
+	mg_run_release(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +304,7 @@ int main(void)
 	                                        mgt_store_setup,
 	                                        mgt_store_teardown),
 	        cmocka_unit_test(test_sets_refuse_duplicates),
+	        cmocka_unit_test(test_sets_of_any_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
