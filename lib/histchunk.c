@@ -15,20 +15,16 @@
 /* Each point is 7 values (its array and 6 numbers), plus the root. */
 #define MAX_VALUES (7 * (MG_HISTCHUNK_MAX + 1) + 1)
 
-static bool int_ok(int64_t v)
-{
-	return v <= MG_SAMPLESET_MAX_INT && v >= -MG_SAMPLESET_MAX_INT;
-}
-
 int mg_histchunk_add(mg_buf *out, const mg_histchunk_point *pt, mg_err *err)
 {
 	const int64_t ints[3] = {pt->commit_time, pt->commit_id, pt->n};
 	const double reals[3] = {pt->median, pt->min, pt->max};
-	char el[3 * 24 + 3 * MG_NUMFMT_MAX + 8], tmp[24], *p = el;
+	char el[3 * 24 + 3 * MG_NUMFMT_MAX + 8], *p = el;
 	size_t i;
 
-	if (!int_ok(pt->commit_time) || !int_ok(pt->commit_id) ||
-	    !int_ok(pt->n) || pt->commit_id < 1 || pt->n < 1 ||
+	if (!mg_sampleset_int_ok(pt->commit_time) ||
+	    !mg_sampleset_int_ok(pt->commit_id) ||
+	    !mg_sampleset_int_ok(pt->n) || pt->commit_id < 1 || pt->n < 1 ||
 	    !isfinite(pt->median) || !isfinite(pt->min) || !isfinite(pt->max))
 		return mg_err_set(err, MG_EINPUT,
 		                  "history point of commit %lld: a value out "
@@ -38,10 +34,7 @@ int mg_histchunk_add(mg_buf *out, const mg_histchunk_point *pt, mg_err *err)
 	*p++ = out->len ? ',' : '[';
 	*p++ = '[';
 	for (i = 0; i < 3; i++) {
-		char *d = mg_numfmt_int(tmp, ints[i]);
-
-		memcpy(p, d, (size_t)(tmp + 24 - d));
-		p += tmp + 24 - d;
+		p += mg_numfmt_int_at(p, ints[i]);
 		*p++ = ',';
 	}
 	for (i = 0; i < 3; i++) {
@@ -68,23 +61,15 @@ int mg_histchunk_cmp(const mg_histchunk_point *a, const mg_histchunk_point *b)
 	return (a->commit_id > b->commit_id) - (a->commit_id < b->commit_id);
 }
 
-/* An integer-valued d within 2^53-1. */
-static bool int_of(double d, int64_t *out)
-{
-	if (d != trunc(d) || fabs(d) > (double)MG_SAMPLESET_MAX_INT)
-		return false;
-	*out = (int64_t)d;
-	return true;
-}
-
 /*
  * The six numbers of an element into p, if they are what a point holds
  * (strtod makes inf of 1e999: finite values only).
  */
 static bool point_of(const double d[6], mg_histchunk_point *p)
 {
-	if (!int_of(d[0], &p->commit_time) || !int_of(d[1], &p->commit_id) ||
-	    !int_of(d[2], &p->n) || p->commit_id < 1 || p->n < 1 ||
+	if (!mg_sampleset_int_of(d[0], &p->commit_time) ||
+	    !mg_sampleset_int_of(d[1], &p->commit_id) ||
+	    !mg_sampleset_int_of(d[2], &p->n) || p->commit_id < 1 || p->n < 1 ||
 	    !isfinite(d[3]) || !isfinite(d[4]) || !isfinite(d[5]))
 		return false;
 	p->median = d[3];

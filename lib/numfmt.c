@@ -24,6 +24,15 @@ char *mg_numfmt_int(char buf[24], int64_t v)
 	return p;
 }
 
+size_t mg_numfmt_int_at(char *out, int64_t v)
+{
+	char buf[24], *d = mg_numfmt_int(buf, v);
+	size_t n = (size_t)(buf + 24 - d);
+
+	memcpy(out, d, n);
+	return n;
+}
+
 /*
  * v written the way the %.15g..%.17g search would, when it is a decimal
  * of at most 4 places and 15 significant digits (medians of integral

@@ -20,6 +20,8 @@
  * returns where they start (the length is buf + 24 - start).
  */
 char *mg_numfmt_int(char buf[24], int64_t v);
+/* The digits of v written at out (room for 20), not NUL-terminated: their length. */
+size_t mg_numfmt_int_at(char *out, int64_t v);
 
 /*
  * v (finite) as the shortest of %.15g, %.16g and %.17g that reads back

@@ -373,6 +373,31 @@ int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
 	return 0;
 }
 
+bool mg_run_in_blocks(const mg_run *run, const size_t *idx, size_t n)
+{
+	const char *units[8];
+	size_t i, k, nunits = 0;
+
+	for (i = 0; i < n; i++) {
+		const mg_sample *s = &run->samples[idx[i]];
+
+		if (i > 0 && s->unit == run->samples[idx[i - 1]].unit) {
+			if (s->seq <= run->samples[idx[i - 1]].seq)
+				return false;
+			continue;
+		}
+		/* a new block: its unit must be new to this benchmark */
+		if (nunits == sizeof(units) / sizeof(units[0]))
+			return false;
+		for (k = 0; k < nunits; k++)
+			if (units[k] == s->unit ||
+			    strcmp(units[k], s->unit) == 0)
+				return false;
+		units[nunits++] = s->unit;
+	}
+	return true;
+}
+
 int mg_run_group_samples(const mg_run *run, size_t **order_out,
                          size_t **first_out)
 {

@@ -170,6 +170,15 @@ int mg_run_add_sample(mg_run *run, size_t bench, const char *unit, double value,
  * 1]). Both malloc'd, for free(). 0 or MG_ENOMEM.
  */
 int mg_run_group_samples(const mg_run *run, size_t **order, size_t **first);
+/*
+ * Whether the samples idx[0..n) of one benchmark (in run order) are in
+ * blocks of one unit each, no unit in two blocks, seq increasing within
+ * a block: then no two have the same unit and seq, and each block is
+ * the benchmark's samples of its unit in seq order, without a sort. That
+ * is how mg_runjson_write() and collectors lay them out. Units are
+ * compared by pointer first (a run interns them), by string otherwise.
+ */
+bool mg_run_in_blocks(const mg_run *run, const size_t *idx, size_t n);
 
 /* Whether to take benchmark b of a run being merged. */
 typedef bool (*mg_run_keep_fn)(void *ctx, const mg_bench *b);

@@ -460,39 +460,6 @@ static int check_sample(const mg_sample *s, size_t j, const char **ok_unit,
 }
 
 /*
- * Whether the samples idx[0..n) of one benchmark (in run order) are in
- * blocks of one unit each, no unit in two blocks, seq increasing within
- * a block: then no two have the same unit and seq, without a sort. That
- * is how mg_runjson_write() and collectors lay them out; anything else
- * takes dup_among(). The blocks' units are compared by pointer first (a
- * run interns them) and by their strings otherwise.
- */
-static bool plainly_distinct(const mg_run *run, const size_t *idx, size_t n)
-{
-	const char *units[8];
-	size_t i, k, nunits = 0;
-
-	for (i = 0; i < n; i++) {
-		const mg_sample *s = &run->samples[idx[i]];
-
-		if (i > 0 && s->unit == run->samples[idx[i - 1]].unit) {
-			if (s->seq <= run->samples[idx[i - 1]].seq)
-				return false;
-			continue;
-		}
-		/* a new block: its unit must be new to this benchmark */
-		if (nunits == sizeof(units) / sizeof(units[0]))
-			return false;
-		for (k = 0; k < nunits; k++)
-			if (units[k] == s->unit ||
-			    strcmp(units[k], s->unit) == 0)
-				return false;
-		units[nunits++] = s->unit;
-	}
-	return true;
-}
-
-/*
  * find_dup() for the samples, whose benchmarks are known to exist:
  * grouped by benchmark first (a counting sort), so each sort takes a few
  * dozen samples instead of the run's thousands (6,000 in the ingest
@@ -510,7 +477,8 @@ static int find_dup_sample(bool *found, size_t *dup, size_t *orig,
 	if (mg_run_group_samples(run, &order, &first) < 0)
 		return MG_ENOMEM;
 	for (b = 0; b < run->nbenches; b++)
-		if (!plainly_distinct(run, order + first[b],
+		/* as written: no two with one unit and seq, no sort */
+		if (!mg_run_in_blocks(run, order + first[b],
 		                      first[b + 1] - first[b]))
 			dup_among(found, dup, orig, &ds, order + first[b],
 			          first[b + 1] - first[b]);

@@ -14,19 +14,17 @@
 /* Each element is 4 values (the array and its 3 numbers), plus the root. */
 #define MAX_VALUES (4 * MG_SAMPLESET_MAX + 1)
 
-/* The digits of v at p; returns the end. */
-static char *put_int(char *p, int64_t v)
-{
-	char buf[24], *d = mg_numfmt_int(buf, v);
-	size_t n = (size_t)(buf + 24 - d);
-
-	memcpy(p, d, n);
-	return p + n;
-}
-
-static bool int_ok(int64_t v)
+bool mg_sampleset_int_ok(int64_t v)
 {
 	return v <= MG_SAMPLESET_MAX_INT && v >= -MG_SAMPLESET_MAX_INT;
+}
+
+bool mg_sampleset_int_of(double d, int64_t *out)
+{
+	if (d != trunc(d) || fabs(d) > (double)MG_SAMPLESET_MAX_INT)
+		return false;
+	*out = (int64_t)d;
+	return true;
 }
 
 int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
@@ -37,8 +35,8 @@ int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
 
 	mg_buf_reset(out);
 	for (i = 0; i < n; i++)
-		if (!isfinite(s[i]->value) || !int_ok(s[i]->seq) ||
-		    !int_ok(s[i]->iterations))
+		if (!isfinite(s[i]->value) || !mg_sampleset_int_ok(s[i]->seq) ||
+		    !mg_sampleset_int_ok(s[i]->iterations))
 			return mg_err_set(err, MG_EINPUT, "sample #%lld: %s",
 			                  (long long)s[i]->seq,
 			                  isfinite(s[i]->value)
@@ -56,11 +54,11 @@ int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
 
 		*p++ = i ? ',' : '[';
 		*p++ = '[';
-		p = put_int(p, s[i]->seq);
+		p += mg_numfmt_int_at(p, s[i]->seq);
 		*p++ = ',';
 		p += mg_numfmt_double(p, v);
 		*p++ = ',';
-		p = put_int(p, s[i]->iterations);
+		p += mg_numfmt_int_at(p, s[i]->iterations);
 		*p++ = ']';
 		if (i + 1 == n)
 			*p++ = ']';
@@ -74,11 +72,7 @@ int mg_sampleset_encode(mg_buf *out, const mg_sample *const *s, size_t n,
 /* An integer-valued number within MG_SAMPLESET_MAX_INT. */
 static bool get_int(const cJSON *v, int64_t *out)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != trunc(v->valuedouble) ||
-	    fabs(v->valuedouble) > (double)MG_SAMPLESET_MAX_INT)
-		return false;
-	*out = (int64_t)v->valuedouble;
-	return true;
+	return cJSON_IsNumber(v) && mg_sampleset_int_of(v->valuedouble, out);
 }
 
 /*
@@ -211,20 +205,20 @@ static int buf_error(int error, mg_err *err)
 int mg_sampleset_run_add(mg_buf *out, int64_t bench_id, const char *unit,
                          const char *set, size_t len, mg_err *err)
 {
-	char num[24], *p;
-	size_t i;
+	char num[24];
+	size_t i, n;
 	int error;
 
 	if (bench_id < 1 || bench_id > MG_SAMPLESET_MAX_INT)
 		return mg_err_set(err, MG_EINPUT, "benchmark id %lld",
 		                  (long long)bench_id);
-	p = mg_numfmt_int(num, bench_id);
+	n = mg_numfmt_int_at(num, bench_id);
 	/* the sets' text is most of it: one growth for the entry */
 	error = mg_buf_grow(out, len + strlen(unit) + 32);
 	if (error == 0)
 		error = mg_buf_puts(out, out->len ? ",[" : "[[");
 	if (error == 0)
-		error = mg_buf_put(out, p, (size_t)(num + 24 - p));
+		error = mg_buf_put(out, num, n);
 	if (error == 0)
 		error = mg_buf_put(out, ",\"", 2);
 	/* unit names are printable ASCII: only " and \ need escaping */

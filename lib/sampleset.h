@@ -21,6 +21,11 @@
 
 /* The largest integer a JSON number (a double) holds exactly. */
 #define MG_SAMPLESET_MAX_INT 9007199254740991LL
+
+/* Whether v is within +-MG_SAMPLESET_MAX_INT. */
+bool mg_sampleset_int_ok(int64_t v);
+/* d as *out, if it is an integer within +-MG_SAMPLESET_MAX_INT. */
+bool mg_sampleset_int_of(double d, int64_t *out);
 /* Elements of one set the decoder accepts. */
 #define MG_SAMPLESET_MAX 1000000
 

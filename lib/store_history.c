@@ -140,9 +140,7 @@ static bool in_slice(int64_t bench_id, int slice)
 struct point {
 	int64_t bench_id;
 	uint32_t unit, branch;
-	int64_t commit_time, commit_id;
-	int64_t n;
-	double median, min, max;
+	mg_histchunk_point cp; /* its commit's key, n, median, min, max */
 	size_t seq; /* order added: of two points of one key, the last wins */
 };
 
@@ -254,10 +252,10 @@ static int decode_points(const mg_store *st, struct apply *a,
 		/* the record skip has just checked */
 		(void)mg_histblob_next(b, len, &rec, &hp, NULL);
 		pt.bench_id = hp.bench_id;
-		pt.n = hp.n;
-		pt.median = hp.median;
-		pt.min = hp.min;
-		pt.max = hp.max;
+		pt.cp.n = hp.n;
+		pt.cp.median = hp.median;
+		pt.cp.min = hp.min;
+		pt.cp.max = hp.max;
 		rc = intern(&a->units, hp.unit, hp.unit_len, &pt.unit, err);
 		if (rc == 0)
 			rc = add_point(a, &pt, err);
@@ -365,13 +363,13 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 		pt.bench_id = v->bench_id;
 		pt.unit = v->unit;
 		pt.branch = g->branch;
-		pt.commit_time = g->commit_time;
-		pt.commit_id = g->commit_id;
-		pt.n = (int64_t)n;
-		pt.median =
+		pt.cp.commit_time = g->commit_time;
+		pt.cp.commit_id = g->commit_id;
+		pt.cp.n = (int64_t)n;
+		pt.cp.median =
 		        n % 2 ? v[n / 2].v : (v[n / 2 - 1].v + v[n / 2].v) / 2;
-		pt.min = v[0].v;
-		pt.max = v[n - 1].v;
+		pt.cp.min = v[0].v;
+		pt.cp.max = v[n - 1].v;
 		error = add_point(a, &pt, err);
 		if (error < 0)
 			return error;
@@ -395,14 +393,34 @@ static int cmp_point(const void *x, const void *y, void *arg)
 	    (c = strcmp(a->branches.keys[p->branch],
 	                a->branches.keys[q->branch])) != 0)
 		return c;
-	if (p->commit_time != q->commit_time)
-		return p->commit_time < q->commit_time ? -1 : 1;
-	if (p->commit_id != q->commit_id)
-		return p->commit_id < q->commit_id ? -1 : 1;
+	if ((c = mg_histchunk_cmp(&p->cp, &q->cp)) != 0)
+		return c;
 	return (p->seq > q->seq) - (p->seq < q->seq);
 }
 
 /* ---- points into history_chunks (histchunk.h) ---------------------------- */
+
+int mg_store__decode_chunk(const char *text, size_t len,
+                           const mg_histchunk_point *key, int64_t bench_id,
+                           const char *unit, const char *branch,
+                           mg_histchunk_point *v, size_t *n, mg_err *err)
+{
+	int error = mg_histchunk_decode(text, len, v, n, err);
+
+	if (error == 0 && mg_histchunk_cmp(&v[0], key) != 0)
+		error = mg_err_set(err, MG_EDB,
+		                   "history chunk: its first point is not its "
+		                   "key");
+	if (error < 0) {
+		if (error != MG_ENOMEM)
+			error = err->code = MG_EDB;
+		mg_err_prefix(err,
+		              "history of benchmark %lld, unit '%s', branch "
+		              "'%s'",
+		              (long long)bench_id, unit, branch);
+	}
+	return error;
+}
 
 /* The series being written, and the chunk of it last read. */
 struct series {
@@ -603,20 +621,9 @@ static int delete_chunk(mg_store *st, struct series *s, mg_err *err)
 static int decode_chunk(struct series *s, mg_histchunk_point *v, size_t *n,
                         mg_err *err)
 {
-	int error =
-	        mg_histchunk_decode(s->a->text.ptr, s->a->text.len, v, n, err);
-
-	if (error == 0 && mg_histchunk_cmp(&v[0], &s->first) != 0)
-		error = mg_err_set(err, MG_EDB,
-		                   "history chunk: its first point is not its "
-		                   "key");
-	if (error < 0) {
-		if (error != MG_ENOMEM)
-			error = err->code = MG_EDB;
-		mg_err_prefix(err, "benchmark %lld, unit '%s', branch '%s'",
-		              (long long)s->bench_id, s->unit, s->branch);
-	}
-	return error;
+	return mg_store__decode_chunk(s->a->text.ptr, s->a->text.len, &s->first,
+	                              s->bench_id, s->unit, s->branch, v, n,
+	                              err);
 }
 
 /*
@@ -786,16 +793,9 @@ static int write_points(mg_store *st, struct apply *a, mg_err *err)
 
 			/* of two points of one key, the last added */
 			if (j + 1 < a->npts && same_series(&a->pts[j + 1], q) &&
-			    a->pts[j + 1].commit_time == q->commit_time &&
-			    a->pts[j + 1].commit_id == q->commit_id)
+			    mg_histchunk_cmp(&a->pts[j + 1].cp, &q->cp) == 0)
 				continue;
-			v[n].commit_time = q->commit_time;
-			v[n].commit_id = q->commit_id;
-			v[n].n = q->n;
-			v[n].median = q->median;
-			v[n].min = q->min;
-			v[n].max = q->max;
-			n++;
+			v[n++] = q->cp;
 		}
 		error = write_series(st, &s, v, n, err);
 	}
@@ -837,8 +837,8 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 		memset(&at, 0, sizeof(at));
 		*last = sqlite3_column_int64(stmt, 0);
 		(*nruns)++;
-		at.commit_id = sqlite3_column_int64(stmt, 2);
-		at.commit_time = sqlite3_column_int64(stmt, 3);
+		at.cp.commit_id = sqlite3_column_int64(stmt, 2);
+		at.cp.commit_time = sqlite3_column_int64(stmt, 3);
 		rc = intern(&a->branches,
 		            (const char *)sqlite3_column_text(stmt, 4),
 		            (size_t)sqlite3_column_bytes(stmt, 4), &at.branch,
@@ -866,7 +866,7 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 		}
 		/* pooled with the commit's other runs: once per commit */
 		for (k = 0; k < a->ngroups; k++)
-			if (a->groups[k].commit_id == at.commit_id &&
+			if (a->groups[k].commit_id == at.cp.commit_id &&
 			    a->groups[k].branch == at.branch)
 				break;
 		if (k < a->ngroups)
@@ -877,8 +877,8 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			break;
 		}
 		a->groups = g;
-		a->groups[a->ngroups].commit_id = at.commit_id;
-		a->groups[a->ngroups].commit_time = at.commit_time;
+		a->groups[a->ngroups].commit_id = at.cp.commit_id;
+		a->groups[a->ngroups].commit_time = at.cp.commit_time;
 		a->groups[a->ngroups].branch = at.branch;
 		a->ngroups++;
 	}

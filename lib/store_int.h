@@ -10,6 +10,7 @@
 
 #include "blobdir.h"
 #include "buf.h"
+#include "histchunk.h"
 #include "intern.h"
 #include "sampleset.h"
 #include "store.h"
@@ -165,6 +166,16 @@ void mg_store__profile_sha(char out[65], const mg_profile *p);
  */
 int mg_store__read_sets(sqlite3_stmt *stmt, int col, int64_t run_id,
                         mg_sampleset_run *out, mg_err *err);
+/*
+ * Decode the text of a history chunk of key *key (the first point it
+ * must hold), of the series (bench_id, unit, branch), into v[0..*n).
+ * Text that does not decode is a damaged database: MG_EDB, the message
+ * naming the series and what is wrong. For the writer and the reader.
+ */
+int mg_store__decode_chunk(const char *text, size_t len,
+                           const mg_histchunk_point *key, int64_t bench_id,
+                           const char *unit, const char *branch,
+                           mg_histchunk_point *v, size_t *n, mg_err *err);
 
 /*
  * store_known.c. Lookups answer from memory (false: ask the database);

@@ -438,7 +438,8 @@ int mg_store_get_run(mg_store *st, int64_t id, mg_run *out, mg_err *err)
  * in one place so EXPLAIN shows the real one.
  */
 static const char history_sql[] =
-        "SELECT points FROM history_chunks WHERE benchmark_id = ?1 AND "
+        "SELECT first_time, first_commit, points FROM history_chunks WHERE "
+        "benchmark_id = ?1 AND "
         "unit = ?2 AND branch = ?3 ORDER BY first_time DESC, first_commit "
         "DESC";
 
@@ -649,18 +650,19 @@ static int read_history(mg_store *st, int64_t bench_id, const char *unit,
 	mg_store__bind_text(chunks, 3, branch);
 	while ((int64_t)n < limit &&
 	       (rc = mg_store__step(st, chunks, err)) == SQLITE_ROW) {
-		error = mg_histchunk_decode(
-		        (const char *)sqlite3_column_text(chunks, 0),
-		        (size_t)sqlite3_column_bytes(chunks, 0), v, &m, err);
-		if (error < 0) {
-			if (error != MG_ENOMEM)
-				error = err->code = MG_EDB;
-			mg_err_prefix(err,
-			              "history of benchmark %lld, unit '%s', "
-			              "branch '%s'",
-			              (long long)bench_id, unit, branch);
+		mg_histchunk_point key = {sqlite3_column_int64(chunks, 0),
+		                          sqlite3_column_int64(chunks, 1),
+		                          0,
+		                          0,
+		                          0,
+		                          0};
+
+		error = mg_store__decode_chunk(
+		        (const char *)sqlite3_column_text(chunks, 2),
+		        (size_t)sqlite3_column_bytes(chunks, 2), &key, bench_id,
+		        unit, branch, v, &m, err);
+		if (error < 0)
 			goto cleanup;
-		}
 		for (k = m; k-- > 0 && (int64_t)n < limit;) {
 			if (grow_points(&pts, n, &cap) < 0)
 				goto oom;

@@ -27,34 +27,6 @@ static int cmp_unit_seq(const void *a, const void *b)
 }
 
 /*
- * Whether v[0..n), one benchmark's samples, come in blocks of one unit
- * each, seq increasing within a block and no unit in two blocks: then
- * each block is already a set, in order, and sorting would not move a
- * sample out of it. Collectors write them so.
- */
-static bool in_blocks(const mg_sample **v, size_t n)
-{
-	const char *seen[8];
-	size_t nseen = 0, i, k;
-
-	for (i = 0; i < n; i++) {
-		if (i > 0 && v[i]->unit == v[i - 1]->unit) {
-			if (v[i]->seq <= v[i - 1]->seq)
-				return false;
-			continue;
-		}
-		/* a new block: its unit in none before (few units: a list) */
-		for (k = 0; k < nseen; k++)
-			if (strcmp(seen[k], v[i]->unit) == 0)
-				return false;
-		if (nseen == sizeof(seen) / sizeof(seen[0]))
-			return false;
-		seen[nseen++] = v[i]->unit;
-	}
-	return true;
-}
-
-/*
  * The run's samples in (benchmark, unit, seq) order: grouped by benchmark
  * (a counting sort), then each group sorted, which compares a few dozen
  * samples instead of thousands; a group already in blocks is left as
@@ -73,7 +45,8 @@ static const mg_sample **sort_samples(const mg_run *run)
 	for (i = 0; i < run->nsamples; i++)
 		v[i] = &run->samples[order[i]];
 	for (i = 0; i < run->nbenches; i++)
-		if (!in_blocks(v + first[i], first[i + 1] - first[i]))
+		if (!mg_run_in_blocks(run, order + first[i],
+		                      first[i + 1] - first[i]))
 			qsort(v + first[i], first[i + 1] - first[i], sizeof(*v),
 			      cmp_unit_seq);
 	free(order);

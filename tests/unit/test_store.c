@@ -269,6 +269,17 @@ static void check_old_sets(mg_store *st, const char *db)
 	assert_int_equal(mgt_sql_int(db, "SELECT n FROM run_samples WHERE "
 	                                 "run_id = 2"),
 	                 3);
+	/* its points, which that version never wrote, rebuilt by 0013 */
+	assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM history_points "
+	                                 "WHERE commit_id = 2 AND branch = "
+	                                 "'sets'"),
+	                 2);
+	assert_true(mgt_sql_double(db, "SELECT median FROM history_points "
+	                               "WHERE commit_id = 2 AND unit = "
+	                               "'ns/op'") == (0.1 + (0.1 + 0.2)) / 2);
+	assert_true(mgt_sql_double(db, "SELECT max FROM history_points WHERE "
+	                               "commit_id = 2 AND unit = 'x\"y\\z'") ==
+	            -2.5e-300);
 }
 
 /*

@@ -698,6 +698,71 @@ static void test_long_series(void **state)
 	mg_store_close(st);
 }
 
+/*
+ * A chunk damaged in the database (its text cut, or its key not its
+ * first point) is an error naming the series, for the history query and
+ * for the apply that would write into it; the run it came with is not
+ * stored.
+ */
+static void test_damaged_chunk(void **state)
+{
+	static const char *const damage[] = {
+	        "UPDATE history_chunks SET points = substr(points, 1, 20)",
+	        "UPDATE history_chunks SET first_commit = first_commit + 1000",
+	};
+	static const char *const says[] = {
+	        "history chunk: invalid JSON",
+	        "history chunk: its first point is not its key",
+	};
+	mgt_store_fixture *f = *state;
+	mg_history_query q = {"acme/long", "BenchmarkL", NULL,
+	                      "B/op",      NULL,         10};
+	mg_history_point *pts = NULL;
+	mg_err err = MG_ERR_INIT;
+	mg_store *st = NULL;
+	size_t n = 0, d;
+	int64_t id, runs;
+	mg_run run;
+	int k;
+
+	rng = 9;
+	assert_int_equal(mg_store_open(&st, f->db, 0, &err), 0);
+	for (k = 0; k < 5; k++) {
+		long_run(&run, k, k);
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		mg_run_release(&run);
+	}
+	for (d = 0; d < 2; d++) {
+		mgt_sql_exec(f->db, damage[d]);
+		assert_int_equal(mg_store_history(st, &q, &pts, &n, &err),
+		                 MG_EDB);
+		assert_non_null(strstr(err.msg, "history of benchmark 1, unit "
+		                                "'B/op', branch 'main': "));
+		assert_non_null(strstr(err.msg, says[d]));
+		runs = mgt_sql_int(f->db, "SELECT count(*) FROM runs");
+		/* an older commit: merged into the damaged chunk */
+		long_run(&run, 100, 0);
+		run.commit.commit_time = 1;
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 MG_EDB);
+		assert_non_null(strstr(err.msg, says[d]));
+		mg_run_release(&run);
+		assert_int_equal(
+		        mgt_sql_int(f->db, "SELECT count(*) FROM runs"), runs);
+		/* mended by hand: rebuilt from the samples */
+		mgt_sql_exec(f->db, "DELETE FROM history_chunks");
+		mgt_sql_exec(f->db, "INSERT INTO history_pending(run_id, "
+		                    "points) SELECT id, x'00' FROM runs");
+		long_run(&run, 5 + (int)d, 5);
+		assert_int_equal(mg_store_add_run(st, &run, &id, NULL, &err),
+		                 0);
+		mg_run_release(&run);
+		assert_int_equal(check_points(f->db), 6 + d);
+	}
+	mg_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +778,9 @@ int main(void)
 	                test_damaged_row, mgt_store_setup, mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_long_series, mgt_store_setup, mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_chunk,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
