@@ -24,7 +24,11 @@
  *      each pair alternating, and the median of the pairs' differences
  *      (see bench_pairs).
  *
+ *   With --runs-per-commit K, every K runs in a row are of one commit
+ *   (CI re-runs), so the history thread pools them.
+ *
  *   bench_server [--server PATH] [--runs R] [--uploaders U]
+ *                [--runs-per-commit K]
  *                [--skip-ingest] [--skip-history] [--keep DIR]
  *                [--against OTHER [--pairs N] [--sync full|normal]]
  *
@@ -54,6 +58,8 @@
 
 static const char *server_bin;
 static char workdir[4096];
+/* runs uploaded for each commit (--runs-per-commit): CI re-runs */
+static int per_commit = 1;
 
 static int64_t now_ns(void)
 {
@@ -373,9 +379,14 @@ static mg_buf *make_docs(int nruns, size_t *bytes)
 		mg_run run;
 		char parent[41];
 
-		mg_bench_sha(parent, (uint64_t)i + 1000000);
+		uint64_t c = (uint64_t)(i / per_commit);
+
+		mg_bench_sha(parent, c + 1000000);
 		mg_bench_make_run(&run, "bench/ingest", (uint64_t)i, parent,
 		                  200, 3, 10, PROFILE_BYTES);
+		/* its samples and profile stay the run's own */
+		mg_bench_sha(run.commit.sha, c);
+		run.commit.commit_time = 1600000000 + (int64_t)c * 60;
 		mg_buf_init(&docs[i], MG_BUF_NOLIMIT);
 		if (mg_runjson_write(&docs[i], &run, &err) < 0)
 			die("runjson: %s", err.msg);
@@ -736,14 +747,19 @@ int main(int argc, char **argv)
 			pairs = (int)strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--sync") == 0 && i + 1 < argc)
 			sync = argv[++i];
+		else if (strcmp(argv[i], "--runs-per-commit") == 0 &&
+		         i + 1 < argc)
+			per_commit = (int)strtol(argv[++i], NULL, 10);
 		else
 			die("usage: bench_server [--server PATH] [--runs R] "
-			    "[--uploaders U] [--skip-ingest] [--skip-history] "
-			    "[--keep DIR] [--against OTHER [--pairs N] "
-			    "[--sync full|normal]]");
+			    "[--uploaders U] [--runs-per-commit K] "
+			    "[--skip-ingest] [--skip-history] [--keep DIR] "
+			    "[--against OTHER [--pairs N] [--sync full|normal]]");
 	}
 	if (runs < 1 || up < 1 || up > MAX_UPLOADERS)
 		die("bad --runs or --uploaders");
+	if (per_commit < 1 || per_commit > runs)
+		die("--runs-per-commit: 1 to --runs");
 	if (pairs < 1 || pairs > 64)
 		die("--pairs: 1 to 64");
 	if (strcmp(sync, "full") != 0 && strcmp(sync, "normal") != 0)
