@@ -995,6 +995,127 @@ bool mg_jsoncur_null(mg_jsoncur *c)
 	return mg_jsoncur_peek(c) == 'n' && literal(c, "null");
 }
 
+/* 1: a byte a number or a separator may hold; '[' and ']' apart */
+static const unsigned char skip_allowed[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1,  ['3'] = 1,  ['4'] = 1,
+        ['5'] = 1, ['6'] = 1, ['7'] = 1,  ['8'] = 1,  ['9'] = 1,
+        ['-'] = 1, ['+'] = 1, ['.'] = 1,  ['e'] = 1,  ['E'] = 1,
+        [','] = 1, [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1,
+};
+
+/*
+ * One bracket at offset i: *depth moves; true when it closes the array
+ * (depth 0) or goes past MG_JSONSTRICT_MAX_DEPTH (*ok false).
+ */
+static bool skip_bracket(char ch, size_t *depth, bool *ok)
+{
+	if (ch == '[') {
+		*ok = ++*depth <= MG_JSONSTRICT_MAX_DEPTH;
+		return !*ok;
+	}
+	*ok = true;
+	return --*depth == 0;
+}
+
+#ifdef __SSE2__
+/*
+ * mg_jsoncur_skip_numbers() 16 bytes at a time, from d[*i] (after the
+ * opening '['), while 16 remain: returns true when it has decided (*ok:
+ * the array closes at *i - 1), false when fewer than 16 bytes are left.
+ * The depth after each byte is a prefix sum of +1 for '[' and -1 for ']'
+ * (four shifted adds), so a set's brackets cost nothing one by one. The
+ * history thread passes over 7 of 8 sets of a pooled run this way; a byte
+ * at a time, the loop was 45% of its CPU.
+ */
+static bool skip_sse2(const char *d, size_t len, size_t *i, size_t *depth,
+                      bool *ok)
+{
+	const __m128i open = _mm_set1_epi8('['), close = _mm_set1_epi8(']');
+	const __m128i lo = _mm_set1_epi8('+' - 1), hi = _mm_set1_epi8('9' + 1);
+	const __m128i maxd = _mm_set1_epi8(MG_JSONSTRICT_MAX_DEPTH);
+	const __m128i case_bit = _mm_set1_epi8(0x20), e = _mm_set1_epi8('e');
+	const __m128i sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n');
+	const __m128i tab = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+
+	while (len - *i >= 16) {
+		__m128i v = _mm_loadu_si128(
+		        (const __m128i *)(const void *)(d + *i));
+		__m128i o = _mm_cmpeq_epi8(v, open),
+		        c = _mm_cmpeq_epi8(v, close);
+		/* '+' ',' '-' '.' and digits, '/' apart; signed: 0x80+ < lo */
+		__m128i good =
+		        _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+		                         _mm_and_si128(_mm_cmpgt_epi8(v, lo),
+		                                       _mm_cmplt_epi8(v, hi)));
+		/* [ is -1 in o and ] in c: +1 and -1 */
+		__m128i dep = _mm_sub_epi8(c, o), ee, ws;
+		unsigned zero, over, bad, stop;
+
+		/* 'e' and 'E' in one compare (of v | 0x20), whitespace */
+		ee = _mm_cmpeq_epi8(_mm_or_si128(v, case_bit), e);
+		ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp),
+		                               _mm_cmpeq_epi8(v, nl)),
+		                  _mm_or_si128(_mm_cmpeq_epi8(v, tab),
+		                               _mm_cmpeq_epi8(v, cr)));
+		good = _mm_or_si128(_mm_or_si128(good, ws),
+		                    _mm_or_si128(ee, _mm_or_si128(o, c)));
+		dep = _mm_add_epi8(dep, _mm_slli_si128(dep, 1));
+		dep = _mm_add_epi8(dep, _mm_slli_si128(dep, 2));
+		dep = _mm_add_epi8(dep, _mm_slli_si128(dep, 4));
+		dep = _mm_add_epi8(dep, _mm_slli_si128(dep, 8));
+		/* depth <= MAX_DEPTH here: every byte's fits in a signed char */
+		dep = _mm_add_epi8(dep, _mm_set1_epi8((char)*depth));
+		zero = (unsigned)_mm_movemask_epi8(
+		        _mm_cmpeq_epi8(dep, _mm_setzero_si128()));
+		over = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(dep, maxd));
+		bad = (unsigned)_mm_movemask_epi8(good) ^ 0xffffu;
+		stop = over | bad;
+		/* the first byte at depth 0 is the closing ']' */
+		if (zero &&
+		    (stop == 0 || __builtin_ctz(zero) < __builtin_ctz(stop))) {
+			*i += (size_t)__builtin_ctz(zero) + 1;
+			*ok = true;
+			return true;
+		}
+		if (stop) {
+			*ok = false;
+			return true;
+		}
+		*depth = (size_t)(signed char)(_mm_extract_epi16(dep, 7) >> 8);
+		*i += 16;
+	}
+	return false;
+}
+#endif
+
+bool mg_jsoncur_skip_numbers(mg_jsoncur *c)
+{
+	const unsigned char *d = (const unsigned char *)c->data;
+	size_t i, depth = 1;
+	bool ok = false;
+
+	if (mg_jsoncur_peek(c) != '[')
+		return false;
+	i = c->pos + 1;
+#ifdef __SSE2__
+	if (skip_sse2(c->data, c->len, &i, &depth, &ok)) {
+		c->pos = i;
+		return ok;
+	}
+#endif
+	for (; i < c->len; i++) {
+		if (d[i] == '[' || d[i] == ']') {
+			if (skip_bracket((char)d[i], &depth, &ok)) {
+				c->pos = i + 1;
+				return ok;
+			}
+		} else if (!skip_allowed[d[i]]) {
+			return false;
+		}
+	}
+	return false;
+}
+
 bool mg_jsoncur_end(mg_jsoncur *c)
 {
 	return mg_jsoncur_peek(c) == '\0' && c->pos == c->len;

@@ -126,5 +126,15 @@ bool mg_jsoncur_bool(mg_jsoncur *c, bool *b);
 bool mg_jsoncur_null(mg_jsoncur *c);
 /* Nothing but whitespace is left. */
 bool mg_jsoncur_end(mg_jsoncur *c);
+/*
+ * Pass over an array that holds only numbers and arrays of them, to any
+ * depth, without reading the numbers: true if its brackets balance and
+ * nothing but digits, '-', '+', '.', 'e', 'E', ',' and whitespace lies
+ * between them. Unlike the rest of the cursor, what this takes may not be
+ * JSON ("[1..2,,]"): it is for a reader that does not want those values,
+ * and leaves their checks to whoever reads them. Its values are not
+ * counted.
+ */
+bool mg_jsoncur_skip_numbers(mg_jsoncur *c);
 
 #endif

@@ -376,3 +376,202 @@ cleanup:
 	mg_jsonarena_release(&arena);
 	return error;
 }
+
+/* ---- a run's sets in one pass ------------------------------------------ */
+
+/* What pull_run() has taken so far. */
+struct pull {
+	mg_sampleset_run *out;
+	size_t vcap, icap;
+	size_t ulen, ucap; /* out->units: the kept entries' units, in order */
+};
+
+/* Room in *v (of *cap elements of size bytes) for element n. */
+static bool pull_grow(void **v, size_t n, size_t *cap, size_t size)
+{
+	void *p;
+	size_t c;
+
+	if (n < *cap)
+		return true;
+	for (c = *cap ? *cap : 64; c <= n; c *= 2)
+		;
+	p = realloc(*v, c * size);
+	if (p == NULL)
+		return false;
+	*v = p;
+	*cap = c;
+	return true;
+}
+
+/* A set's elements appended to p->out->items; false: not as written. */
+static bool pull_set(mg_jsoncur *c, struct pull *p, size_t *n, bool *oom)
+{
+	mg_sampleset_run *out = p->out;
+	bool more;
+	size_t k;
+
+	if (!mg_jsoncur_enter(c, '['))
+		return false;
+	for (k = 0;; k++) {
+		mg_sampleset_item *it;
+		double d[3];
+		size_t j;
+
+		if (!mg_jsoncur_more(c, ']', k, &more))
+			return false;
+		if (!more)
+			break;
+		if (!mg_jsoncur_enter(c, '['))
+			return false;
+		for (j = 0; j < 3; j++)
+			if (!mg_jsoncur_more(c, ']', j, &more) || !more ||
+			    !mg_jsoncur_number(c, &d[j]))
+				return false;
+		if (!mg_jsoncur_more(c, ']', 3, &more) || more)
+			return false;
+		if (out->nitems >= MG_SAMPLESET_MAX)
+			return false;
+		if (!pull_grow((void **)&out->items, out->nitems, &p->icap,
+		               sizeof(*out->items))) {
+			*oom = true;
+			return false;
+		}
+		it = &out->items[out->nitems];
+		if (!mg_sampleset_int_of(d[0], &it->seq) || !isfinite(d[1]) ||
+		    !mg_sampleset_int_of(d[2], &it->iterations) ||
+		    (k > 0 && it->seq <= it[-1].seq))
+			return false;
+		it->value = d[1];
+		out->nitems++;
+	}
+	*n = k;
+	return k > 0;
+}
+
+/*
+ * One entry. The previous one's key is *prev_id, prev[0..*prev_len) (in
+ * the text); it becomes this one's.
+ */
+static bool pull_entry(mg_jsoncur *c, struct pull *p, size_t i,
+                       int64_t *prev_id, const char **prev, size_t *prev_len,
+                       mg_sampleset_keep_fn keep, void *arg, bool *oom)
+{
+	mg_sampleset_run *out = p->out;
+	mg_sampleset_entry *en;
+	mg_err err = MG_ERR_INIT;
+	const char *unit;
+	size_t len, first = out->nitems, n;
+	int64_t id;
+	double d;
+	bool more;
+	int cmp;
+
+	if (!mg_jsoncur_enter(c, '[') || !mg_jsoncur_more(c, ']', 0, &more) ||
+	    !more || !mg_jsoncur_number(c, &d) ||
+	    !mg_sampleset_int_of(d, &id) || id < 1 ||
+	    !mg_jsoncur_more(c, ']', 1, &more) || !more ||
+	    !mg_jsoncur_string(c, &unit, &len))
+		return false;
+	/* a unit with an escape is not in the text: the tree reads it */
+	if (unit < c->data || unit >= c->data + c->len)
+		return false;
+	/* strictly after the previous entry: sorted, no key twice */
+	cmp = i == 0 ? 1 : id != *prev_id ? (id > *prev_id ? 1 : -1) : 0;
+	if (cmp == 0) {
+		cmp = memcmp(unit, *prev, len < *prev_len ? len : *prev_len);
+		if (cmp == 0)
+			cmp = len > *prev_len ? 1 : len < *prev_len ? -1 : 0;
+	}
+	if (cmp <= 0)
+		return false;
+	*prev_id = id;
+	*prev = unit;
+	*prev_len = len;
+	/* the unit, NUL-terminated, checked; kept only with the entry */
+	if (!pull_grow((void **)&out->units, p->ulen + len, &p->ucap, 1)) {
+		*oom = true;
+		return false;
+	}
+	memcpy(out->units + p->ulen, unit, len);
+	out->units[p->ulen + len] = '\0';
+	if (mg_run_check_unit(out->units + p->ulen, "unit", &err) < 0)
+		return false;
+	if (!mg_jsoncur_more(c, ']', 2, &more) || !more)
+		return false;
+	if (keep && !keep(id, arg)) {
+		if (!mg_jsoncur_skip_numbers(c))
+			return false;
+	} else {
+		if (!pull_set(c, p, &n, oom))
+			return false;
+		if (!pull_grow((void **)&out->v, out->n, &p->vcap,
+		               sizeof(*out->v))) {
+			*oom = true;
+			return false;
+		}
+		en = &out->v[out->n++];
+		en->bench_id = id;
+		en->unit = NULL; /* pointed at once out->units stops moving */
+		en->first = first;
+		en->n = n;
+		p->ulen += len + 1;
+	}
+	return mg_jsoncur_more(c, ']', 3, &more) && !more;
+}
+
+/* The whole text as the store writes it; false: anything else. */
+static bool pull_run(mg_sampleset_run *out, const char *text, size_t len,
+                     mg_sampleset_keep_fn keep, void *arg, bool *oom)
+{
+	struct pull p = {out, 0, 0, 0, 0};
+	const char *prev = NULL;
+	size_t prev_len = 0, i;
+	int64_t prev_id = 0;
+	mg_jsoncur c;
+	bool ok, more;
+	char *u;
+
+	mg_jsoncur_init(&c, text, len, RUN_MAX_VALUES);
+	ok = mg_jsoncur_enter(&c, '[');
+	for (i = 0; ok; i++) {
+		ok = mg_jsoncur_more(&c, ']', i, &more);
+		if (!ok || !more)
+			break;
+		ok = pull_entry(&c, &p, i, &prev_id, &prev, &prev_len, keep,
+		                arg, oom);
+	}
+	ok = ok && mg_jsoncur_end(&c);
+	mg_jsoncur_free(&c);
+	if (!ok)
+		return false;
+	/* the kept entries' units lie in out->units in their order */
+	for (i = 0, u = out->units; i < out->n; i++) {
+		out->v[i].unit = u;
+		u += strlen(u) + 1;
+	}
+	return true;
+}
+
+int mg_sampleset_run_read(mg_sampleset_run *out, const char *text, size_t len,
+                          mg_sampleset_keep_fn keep, void *arg, mg_err *err)
+{
+	bool oom = false;
+	size_t i, j;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if (pull_run(out, text, len, keep, arg, &oom))
+		return 0;
+	mg_sampleset_run_free(out);
+	if (oom)
+		return mg_err_set(err, MG_ENOMEM, "out of memory");
+	error = mg_sampleset_run_decode(out, text, len, err);
+	if (error < 0 || keep == NULL)
+		return error;
+	for (i = j = 0; i < out->n; i++)
+		if (keep(out->v[i].bench_id, arg))
+			out->v[j++] = out->v[i];
+	out->n = j;
+	return 0;
+}

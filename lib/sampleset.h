@@ -94,6 +94,24 @@ typedef struct mg_sampleset_run {
  */
 int mg_sampleset_run_decode(mg_sampleset_run *out, const char *text, size_t len,
                             mg_err *err);
+
+/* Whether a reader wants benchmark bench_id's sets. */
+typedef bool (*mg_sampleset_keep_fn)(int64_t bench_id, void *arg);
+
+/*
+ * mg_sampleset_run_decode() for the store's readers, of the entries
+ * keep() accepts (NULL: all). A text as the store writes it (entries in
+ * (bench_id, unit) order, units without escapes) is read in one pass
+ * without a tree, and an entry not kept has its id and unit read and its
+ * set passed over: its numbers are neither converted nor checked, which
+ * is what makes a slice of a run cheap to read. Anything else goes to
+ * mg_sampleset_run_decode(), whose errors are returned, and whose
+ * entries are then filtered. So the result and any error are
+ * mg_sampleset_run_decode()'s, filtered, except that a fault inside a
+ * set not kept may pass unnoticed.
+ */
+int mg_sampleset_run_read(mg_sampleset_run *out, const char *text, size_t len,
+                          mg_sampleset_keep_fn keep, void *arg, mg_err *err);
 void mg_sampleset_run_free(mg_sampleset_run *r);
 
 #endif

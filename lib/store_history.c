@@ -148,6 +148,7 @@ struct point {
 struct group {
 	int64_t commit_id, commit_time;
 	uint32_t branch;
+	int64_t last_run; /* the highest of its runs the apply read pending */
 };
 
 /* One pooled value of a group (recompute). */
@@ -276,15 +277,29 @@ static int cmp_value(const void *x, const void *y)
 	return (a->v > b->v) - (a->v < b->v);
 }
 
-/* Value v of benchmark bench_id, unit unit[0..len), if in slice. */
-static int add_value(struct apply *a, int slice, int64_t bench_id,
+/* What a recompute of group g in an apply of slice wants (wanted()). */
+struct want {
+	const mg_store *st;
+	int slice;
+	int64_t run_id;
+};
+
+static bool want_bench(int64_t bench_id, void *arg)
+{
+	const struct want *w = arg;
+
+	return wanted(w->st, w->slice, bench_id, w->run_id);
+}
+
+/* Value v of benchmark bench_id, unit unit[0..len), if w wants it. */
+static int add_value(struct apply *a, const struct want *w, int64_t bench_id,
                      const char *unit, size_t len, double v, mg_err *err)
 {
 	struct value *vals;
 	uint32_t u = 0;
 	int error;
 
-	if (!in_slice(bench_id, slice))
+	if (!wanted(w->st, w->slice, bench_id, w->run_id))
 		return 0;
 	if ((error = intern(&a->units, unit, len, &u, err)) < 0)
 		return error;
@@ -299,10 +314,17 @@ static int add_value(struct apply *a, int slice, int64_t bench_id,
 	return 0;
 }
 
-/* Group g's points: the samples of all ok runs of its commit on its branch. */
+/*
+ * Group g's points: the samples of all ok runs of its commit on its
+ * branch. Only the benchmarks the apply wants are read, as for a run of
+ * its own (wanted(), by the group's last pending run): a run's sets are
+ * read again for each slice, so a pooled commit's runs are passed over
+ * but for an eighth of them.
+ */
 static int recompute(mg_store *st, struct apply *a, const struct group *g,
                      int slice, mg_err *err)
 {
+	struct want w = {st, slice, g->last_run};
 	sqlite3_stmt *stmt = NULL;
 	size_t i, j;
 	int rc, error;
@@ -320,7 +342,7 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 
 		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
 			rc = add_value(
-			        a, slice, sqlite3_column_int64(stmt, 0),
+			        a, &w, sqlite3_column_int64(stmt, 0),
 			        (const char *)sqlite3_column_text(stmt, 1),
 			        (size_t)sqlite3_column_bytes(stmt, 1),
 			        sqlite3_column_double(stmt, 2), err);
@@ -329,12 +351,12 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 			continue;
 		}
 		rc = mg_store__read_sets(stmt, 3, sqlite3_column_int64(stmt, 4),
-		                         &sets, err);
+		                         want_bench, &w, &sets, err);
 		for (i = 0; rc == 0 && i < sets.n; i++) {
 			const mg_sampleset_entry *e = &sets.v[i];
 
 			for (k = e->first; rc == 0 && k < e->first + e->n; k++)
-				rc = add_value(a, slice, e->bench_id, e->unit,
+				rc = add_value(a, &w, e->bench_id, e->unit,
 				               strlen(e->unit),
 				               sets.items[k].value, err);
 		}
@@ -869,8 +891,11 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			if (a->groups[k].commit_id == at.cp.commit_id &&
 			    a->groups[k].branch == at.branch)
 				break;
-		if (k < a->ngroups)
+		if (k < a->ngroups) {
+			/* rows come in run id order */
+			a->groups[k].last_run = *last;
 			continue;
+		}
 		g = grow(a->groups, a->ngroups, &a->groupscap, sizeof(*g));
 		if (g == NULL) {
 			rc = mg_err_set(err, MG_ENOMEM, "out of memory");
@@ -880,6 +905,7 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 		a->groups[a->ngroups].commit_id = at.cp.commit_id;
 		a->groups[a->ngroups].commit_time = at.cp.commit_time;
 		a->groups[a->ngroups].branch = at.branch;
+		a->groups[a->ngroups].last_run = *last;
 		a->ngroups++;
 	}
 	sqlite3_reset(stmt);

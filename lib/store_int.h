@@ -160,11 +160,13 @@ int mg_store__backup_profiles(mg_store *st, sqlite3 *dest,
 void mg_store__profile_sha(char out[65], const mg_profile *p);
 /*
  * Decode the sets in column col of stmt (run_samples.sets of run run_id)
- * into *out (mg_sampleset_run_free() it, on success or not). Text that
- * does not decode is a damaged database: MG_EDB, the message naming the
- * run, the entry and what is wrong.
+ * that keep() wants (NULL: all; see mg_sampleset_run_read()) into *out
+ * (mg_sampleset_run_free() it, on success or not). Text that does not
+ * decode is a damaged database: MG_EDB, the message naming the run, the
+ * entry and what is wrong.
  */
 int mg_store__read_sets(sqlite3_stmt *stmt, int col, int64_t run_id,
+                        mg_sampleset_keep_fn keep, void *arg,
                         mg_sampleset_run *out, mg_err *err);
 /*
  * Decode the text of a history chunk of key *key (the first point it

@@ -118,13 +118,14 @@ static int load_parents(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 }
 
 int mg_store__read_sets(sqlite3_stmt *stmt, int col, int64_t run_id,
+                        mg_sampleset_keep_fn keep, void *arg,
                         mg_sampleset_run *out, mg_err *err)
 {
 	int error;
 
-	error = mg_sampleset_run_decode(
+	error = mg_sampleset_run_read(
 	        out, (const char *)sqlite3_column_text(stmt, col),
-	        (size_t)sqlite3_column_bytes(stmt, col), err);
+	        (size_t)sqlite3_column_bytes(stmt, col), keep, arg, err);
 	if (error < 0) {
 		if (error != MG_ENOMEM)
 			error = err->code = MG_EDB;
@@ -259,7 +260,8 @@ static int load_samples(mg_store *st, int64_t run_id, mg_run *out, mg_err *err)
 	sqlite3_bind_int64(sets, 1, run_id);
 	rc = mg_store__step(st, sets, err);
 	if (rc == SQLITE_ROW)
-		error = mg_store__read_sets(sets, 0, run_id, &decoded, err);
+		error = mg_store__read_sets(sets, 0, run_id, NULL, NULL,
+		                            &decoded, err);
 	else
 		error = rc < 0 ? rc : 0;
 	for (i = 0; error == 0 && i < decoded.n; i++) {

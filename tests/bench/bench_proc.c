@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "benchrun.h"
 #include "proc.h"
 
 extern char **environ;
@@ -20,22 +21,12 @@ extern char **environ;
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+	return mg_bench_clock_ns(CLOCK_MONOTONIC);
 }
 
 static double median_ms(int64_t *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+	qsort(v, (size_t)n, sizeof(*v), mg_bench_cmp_i64);
 	if (n % 2)
 		return (double)v[n / 2] / 1e6;
 	return (double)(v[n / 2 - 1] + v[n / 2]) / 2e6;

@@ -42,34 +42,11 @@
 
 int main(int argc, char **argv);
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define die(...) mg_bench_die("bench_runjson", __VA_ARGS__)
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench_runjson: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-/* CPU time of this thread: steadier than wall time on a shared machine. */
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+	return mg_bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 struct figure {
@@ -81,7 +58,7 @@ static struct figure summarize(int64_t *t, int n)
 {
 	struct figure f;
 
-	qsort(t, (size_t)n, sizeof(*t), cmp_i64);
+	qsort(t, (size_t)n, sizeof(*t), mg_bench_cmp_i64);
 	f.min = t[0];
 	f.median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 	return f;

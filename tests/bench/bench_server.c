@@ -63,10 +63,7 @@ static int per_commit = 1;
 
 static int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return mg_bench_clock_ns(CLOCK_MONOTONIC);
 }
 
 static void sleep_ms(long ms)
@@ -76,26 +73,7 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench_server: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
+#define die(...) mg_bench_die("bench_server", __VA_ARGS__)
 
 /* The q-quantile (nearest rank) of n sorted values, in ms. */
 static double quantile_ms(const int64_t *v, size_t n, double q)
@@ -461,7 +439,7 @@ static void run_ingest(const char *sync, const char *name, mg_buf *docs,
 	snprintf(log, sizeof(log), "%s", srv.log);
 	stop_server(&srv);
 
-	qsort(in.lat, (size_t)nruns, sizeof(*in.lat), cmp_i64);
+	qsort(in.lat, (size_t)nruns, sizeof(*in.lat), mg_bench_cmp_i64);
 	out->rps = nruns / ((double)wall / 1e9);
 	out->p50 = quantile_ms(in.lat, (size_t)nruns, 0.50);
 	out->p99 = quantile_ms(in.lat, (size_t)nruns, 0.99);
@@ -694,7 +672,7 @@ static void history_requests(const struct server *srv, int limit, int n)
 	}
 	if (status != 200)
 		die("history: status %ld: %s", status, body.ptr);
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+	qsort(lat, (size_t)n, sizeof(*lat), mg_bench_cmp_i64);
 	printf("  GET history limit=%d (%zu bytes): p50 %.2f ms, p99 %.2f ms, "
 	       "max %.2f ms over %d requests\n",
 	       limit, len, quantile_ms(lat, (size_t)n, 0.5),
@@ -754,7 +732,8 @@ int main(int argc, char **argv)
 			die("usage: bench_server [--server PATH] [--runs R] "
 			    "[--uploaders U] [--runs-per-commit K] "
 			    "[--skip-ingest] [--skip-history] [--keep DIR] "
-			    "[--against OTHER [--pairs N] [--sync full|normal]]");
+			    "[--against OTHER [--pairs N] [--sync "
+			    "full|normal]]");
 	}
 	if (runs < 1 || up < 1 || up > MAX_UPLOADERS)
 		die("bad --runs or --uploaders");

@@ -1,13 +1,15 @@
 /*
- * benchrun.h - the synthetic runs the benchmark programs share, so that
- * bench_server (over HTTP) and bench_runjson (the parser alone) measure
- * the same document.
+ * benchrun.h - what the benchmark programs share: the synthetic runs, so
+ * that bench_server (over HTTP), bench_runjson (the parser alone) and
+ * bench_sampleset (the stored sets) measure the same document; and their
+ * clock, sort and exit on error.
  */
 #ifndef MG_BENCHRUN_H
 #define MG_BENCHRUN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -24,5 +26,19 @@ void mg_bench_sha(char out[41], uint64_t n);
 void mg_bench_make_run(mg_run *run, const char *project, uint64_t n,
                        const char *parent, int nbench, int nunits, int nsamples,
                        size_t plen);
+
+/* Print "prog: <message>" on stderr and exit with 2. */
+void mg_bench_die(const char *prog, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3), noreturn));
+
+/*
+ * Nanoseconds of clock id: CLOCK_MONOTONIC for wall time, or
+ * CLOCK_THREAD_CPUTIME_ID for this thread's CPU time (steadier than wall
+ * time on a shared machine).
+ */
+int64_t mg_bench_clock_ns(clockid_t id);
+
+/* qsort() comparison of int64_t. */
+int mg_bench_cmp_i64(const void *a, const void *b);
 
 #endif

@@ -4,6 +4,10 @@
  * encoded again and decoded, every seq, value (bit for bit) and iteration
  * count is the same (and for a run every benchmark id and unit), and the
  * text of a set is a fixed point of encode(decode(.)).
+ * mg_sampleset_run_read() of every entry must give what
+ * mg_sampleset_run_decode() gives (the same error and message, or the same
+ * entries bit for bit); of the odd benchmark ids, the same entries of
+ * whatever the tree reader takes.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,6 +91,67 @@ static void run_round_trip(const uint8_t *data, size_t size)
 	mg_buf_release(&text);
 }
 
+static bool odd(int64_t bench_id, void *arg)
+{
+	(void)arg;
+	return bench_id % 2 != 0;
+}
+
+/* b holds a's entries that keep() takes (NULL: all), bit for bit. */
+static void same_entries(const mg_sampleset_run *a, const mg_sampleset_run *b,
+                         mg_sampleset_keep_fn keep)
+{
+	size_t i, j = 0, k;
+
+	for (i = 0; i < a->n; i++) {
+		const mg_sampleset_entry *x = &a->v[i], *y;
+
+		if (keep && !keep(x->bench_id, NULL))
+			continue;
+		if (j >= b->n)
+			abort();
+		y = &b->v[j++];
+		if (y->bench_id != x->bench_id || strcmp(y->unit, x->unit) ||
+		    y->n != x->n)
+			abort();
+		for (k = 0; k < x->n; k++) {
+			const mg_sampleset_item *p = &a->items[x->first + k];
+			const mg_sampleset_item *q = &b->items[y->first + k];
+
+			if (memcmp(&p->value, &q->value, sizeof(p->value)) ||
+			    p->seq != q->seq || p->iterations != q->iterations)
+				abort();
+		}
+	}
+	if (j != b->n)
+		abort();
+}
+
+static void compare_readers(const uint8_t *data, size_t size)
+{
+	mg_sampleset_run a, b;
+	mg_err ea = MG_ERR_INIT, eb = MG_ERR_INIT;
+	int ra, rb;
+
+	ra = mg_sampleset_run_decode(&a, (const char *)data, size, &ea);
+	rb = mg_sampleset_run_read(&b, (const char *)data, size, NULL, NULL,
+	                           &eb);
+	if (ra != rb || (ra < 0 && strcmp(ea.msg, eb.msg) != 0))
+		abort();
+	if (ra == 0)
+		same_entries(&a, &b, NULL);
+	mg_sampleset_run_free(&b);
+	rb = mg_sampleset_run_read(&b, (const char *)data, size, odd, NULL,
+	                           &eb);
+	if (ra == 0) {
+		if (rb != 0)
+			abort();
+		same_entries(&a, &b, odd);
+	}
+	mg_sampleset_run_free(&a);
+	mg_sampleset_run_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	mg_sampleset_item *a = NULL, *b = NULL;
@@ -98,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t na = 0, nb = 0, i;
 
 	run_round_trip(data, size);
+	compare_readers(data, size);
 	if (mg_sampleset_decode((const char *)data, size, &a, &na, &err) < 0)
 		return 0;
 	s = calloc(na, sizeof(*s));

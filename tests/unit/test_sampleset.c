@@ -174,16 +174,23 @@ static void test_run_text(void **state)
 	mg_buf_release(&b);
 }
 
+/* Refused by both readers (the one-pass reader of every entry). */
 static void run_refused(const char *text, int code, const char *msg)
 {
 	mg_sampleset_run r;
-	mg_err err = MG_ERR_INIT;
+	mg_err err = MG_ERR_INIT, err2 = MG_ERR_INIT;
 
 	assert_int_equal(mg_sampleset_run_decode(&r, text, strlen(text), &err),
 	                 code);
 	assert_int_equal(r.n, 0);
 	if (strstr(err.msg, msg) == NULL)
 		fail_msg("'%s': got '%s', want '%s'", text, err.msg, msg);
+	mg_sampleset_run_free(&r);
+	assert_int_equal(mg_sampleset_run_read(&r, text, strlen(text), NULL,
+	                                       NULL, &err2),
+	                 code);
+	assert_int_equal(r.n, 0);
+	assert_string_equal(err2.msg, err.msg);
 	mg_sampleset_run_free(&r);
 }
 
@@ -228,6 +235,182 @@ static void test_run_refusals(void **state)
 	mg_buf_release(&b);
 }
 
+/* ---- the one-pass reader ------------------------------------------- */
+
+static bool odd(int64_t bench_id, void *arg)
+{
+	(*(int *)arg)++;
+	return bench_id % 2 == 1;
+}
+
+static bool only_1(int64_t bench_id, void *arg)
+{
+	(void)arg;
+	return bench_id == 1;
+}
+
+/* r's entries are want's with an id keep() accepts, bit for bit. */
+static void same_entries(const mg_sampleset_run *r,
+                         const mg_sampleset_run *want,
+                         mg_sampleset_keep_fn keep)
+{
+	size_t i, j = 0, k;
+	int calls = 0;
+
+	for (i = 0; i < want->n; i++) {
+		const mg_sampleset_entry *w = &want->v[i], *e;
+
+		if (keep && !keep(w->bench_id, &calls))
+			continue;
+		assert_true(j < r->n);
+		e = &r->v[j++];
+		assert_int_equal(e->bench_id, w->bench_id);
+		assert_string_equal(e->unit, w->unit);
+		assert_int_equal(e->n, w->n);
+		for (k = 0; k < w->n; k++) {
+			const mg_sampleset_item *x = &r->items[e->first + k];
+			const mg_sampleset_item *y = &want->items[w->first + k];
+
+			assert_memory_equal(&x->value, &y->value,
+			                    sizeof(x->value));
+			assert_int_equal(x->seq, y->seq);
+			assert_int_equal(x->iterations, y->iterations);
+		}
+	}
+	assert_int_equal(j, r->n);
+}
+
+/*
+ * A text as the store writes it (ids 1..40, two units, sets of 1 to 5
+ * samples, values that need 17 digits, tiny, huge, negative): every entry
+ * or those keep() takes, read as mg_sampleset_run_decode() reads them;
+ * keep() is asked once per entry. Then texts the one pass does not take
+ * (entries out of order, a unit with an escape): the same result through
+ * the tree.
+ */
+static void test_run_read(void **state)
+{
+	static const double vals[] = {
+	        0.1, 0.30000000000000004, -2.5e-300, 1e300, 64, 123456.789};
+	mg_buf b = MG_BUF_INIT(MG_BUF_NOLIMIT),
+	       set = MG_BUF_INIT(MG_BUF_NOLIMIT);
+	mg_sampleset_run want, r;
+	mg_err err = MG_ERR_INIT;
+	int64_t id;
+	int calls = 0, u;
+
+	(void)state;
+	for (id = 1; id <= 40; id++)
+		for (u = 0; u < 2; u++) {
+			mg_sample s[5];
+			size_t n = 1 + (size_t)(id + u) % 5, i;
+
+			for (i = 0; i < n; i++) {
+				s[i].value = vals[(id + (int64_t)i) % 6] *
+				             (double)(u + 1);
+				s[i].seq = (int64_t)i * 2 + u;
+				s[i].iterations = 1000 + id;
+			}
+			encode(&set, s, n);
+			run_add(&b, id, u ? "allocs/op" : "B/op", set.ptr);
+		}
+	assert_int_equal(mg_sampleset_run_end(&b, &err), 0);
+	assert_int_equal(mg_sampleset_run_decode(&want, b.ptr, b.len, &err), 0);
+	assert_int_equal(want.n, 80);
+	assert_int_equal(
+	        mg_sampleset_run_read(&r, b.ptr, b.len, NULL, NULL, &err), 0);
+	assert_int_equal(r.n, 80);
+	same_entries(&r, &want, NULL);
+	mg_sampleset_run_free(&r);
+	assert_int_equal(
+	        mg_sampleset_run_read(&r, b.ptr, b.len, odd, &calls, &err), 0);
+	assert_int_equal(r.n, 40);
+	assert_int_equal(calls, 80);
+	same_entries(&r, &want, odd);
+	mg_sampleset_run_free(&r);
+	mg_sampleset_run_free(&want);
+
+	/* not as the store writes: read through the tree, then filtered */
+	mg_buf_reset(&b);
+	run_add(&b, 9, "ns/op", "[[0,1.5,10]]");
+	run_add(&b, 1, "a\"b", "[[3,0.1,7],[4,2,7]]");
+	run_add(&b, 1, "B/op", "[[0,64,10]]");
+	assert_int_equal(mg_sampleset_run_end(&b, &err), 0);
+	assert_int_equal(mg_sampleset_run_decode(&want, b.ptr, b.len, &err), 0);
+	assert_int_equal(
+	        mg_sampleset_run_read(&r, b.ptr, b.len, NULL, NULL, &err), 0);
+	assert_int_equal(r.n, 3);
+	same_entries(&r, &want, NULL);
+	mg_sampleset_run_free(&r);
+	calls = 0;
+	assert_int_equal(
+	        mg_sampleset_run_read(&r, b.ptr, b.len, odd, &calls, &err), 0);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.v[1].bench_id, 1);
+	assert_string_equal(r.v[1].unit, "a\"b");
+	same_entries(&r, &want, odd);
+	mg_sampleset_run_free(&r);
+	mg_sampleset_run_free(&want);
+	mg_buf_release(&b);
+	mg_buf_release(&set);
+}
+
+/*
+ * An entry not kept: its set is passed over unread, so a fault inside it
+ * goes unnoticed (the reader that keeps it says so), but not a fault of
+ * its id, its unit, its order or its set's brackets, nor anything in the
+ * set that is not a number (the tree reader then names it).
+ */
+static void test_run_read_passes_over(void **state)
+{
+	static const char *const refused[][2] = {
+	        {"[[1,\"B/op\",[[0,5,1]]],[2,\"a b\",[[0,1,1]]]]",
+	         "run samples: entry 1: field 'unit': invalid character"},
+	        {"[[1,\"B/op\",[[0,5,1]]],[2,\"B/op\",[[0,\"1\",1]]]]",
+	         "run samples: entry 1 (benchmark 2, unit 'B/op'): sample "
+	         "set: element 0: expected"},
+	        {"[[1,\"B/op\",[[0,5,1]]],[2,\"B/op\",[[0,5,1]],"
+	         "[[1,1,1]]]",
+	         "run samples: invalid JSON"},
+	        {"[[1,\"B/op\",[[0,5,1]]],[2,\"u\",[[0,1,1]]],"
+	         "[2,\"u\",[[1,1,1]]]]",
+	         "run samples: benchmark 2, unit 'u' twice"},
+	        {"[[1,\"B/op\",[[0,5,1]]],[0,\"u\",[[0,1,1]]]]",
+	         "run samples: entry 1: expected [benchmark id"},
+	};
+	const char *text =
+	        "[[1,\"B/op\",[[0,5,1]]],[2,\"B/op\",[[0,1..2,1],[0,1]]]]";
+	mg_sampleset_run r;
+	mg_err err = MG_ERR_INIT;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(mg_sampleset_run_read(&r, text, strlen(text), only_1,
+	                                       NULL, &err),
+	                 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].bench_id, 1);
+	assert_true(r.items[r.v[0].first].value == 5);
+	mg_sampleset_run_free(&r);
+	/* kept, the same set is refused */
+	assert_int_equal(
+	        mg_sampleset_run_read(&r, text, strlen(text), NULL, NULL, &err),
+	        MG_EINPUT);
+	assert_non_null(strstr(err.msg, "invalid JSON"));
+	mg_sampleset_run_free(&r);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *t = refused[i][0];
+
+		assert_int_equal(mg_sampleset_run_read(&r, t, strlen(t), only_1,
+		                                       NULL, &err),
+		                 MG_EINPUT);
+		if (strstr(err.msg, refused[i][1]) == NULL)
+			fail_msg("'%s': got '%s', want '%s'", t, err.msg,
+			         refused[i][1]);
+		mg_sampleset_run_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +419,8 @@ int main(void)
 	        cmocka_unit_test(test_refusals),
 	        cmocka_unit_test(test_run_text),
 	        cmocka_unit_test(test_run_refusals),
+	        cmocka_unit_test(test_run_read),
+	        cmocka_unit_test(test_run_read_passes_over),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

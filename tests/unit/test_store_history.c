@@ -699,6 +699,50 @@ static void test_long_series(void **state)
 }
 
 /*
+ * A commit's second run stored after one slice wrote the first's points,
+ * then an apply of all: that slice's points of the commit pool both runs
+ * (the apply must not take them as written by the slice), for each slice
+ * in turn. Run 0 of the sequence is stored twice: its points' n doubles.
+ */
+static void test_pooled_after_a_slice(void **state)
+{
+	mgt_store_fixture *f = *state;
+	mg_err err = MG_ERR_INIT;
+	size_t applied;
+	int slice, hit = 0;
+
+	for (slice = 0; slice < MG_STORE_HISTORY_SLICES; slice++) {
+		char name[32], *db;
+		mg_store *st = NULL;
+
+		snprintf(name, sizeof(name), "slice%d.db", slice);
+		db = mgt_path(f->dir, name);
+		assert_int_equal(mg_store_open(&st, db, 0, &err), 0);
+		mg_store_defer_history(st, true);
+		rng = 7;
+		(void)store_run(st, 0);
+		assert_int_equal(mg_store_history_apply(st, slice, SIZE_MAX,
+		                                        &applied, NULL, &err),
+		                 0);
+		assert_int_equal(applied, 1);
+		/* slices without a benchmark of the run test nothing */
+		hit += mgt_sql_int(db, "SELECT count(*) FROM history_points") >
+		       0;
+		rng = 7;
+		(void)store_run(st, 0);
+		apply_all(st);
+		mg_store_close(st);
+		/* every point pools the two runs: n is twice a run's */
+		assert_true(check_points(db) > 0);
+		assert_int_equal(mgt_sql_int(db, "SELECT count(*) FROM "
+		                                 "history_points WHERE n % 2"),
+		                 0);
+		free(db);
+	}
+	assert_true(hit >= 3);
+}
+
+/*
  * A chunk damaged in the database (its text cut, or its key not its
  * first point) is an error naming the series, for the history query and
  * for the apply that would write into it; the run it came with is not
@@ -778,6 +822,9 @@ int main(void)
 	                test_damaged_row, mgt_store_setup, mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(
 	                test_long_series, mgt_store_setup, mgt_store_teardown),
+	        cmocka_unit_test_setup_teardown(test_pooled_after_a_slice,
+	                                        mgt_store_setup,
+	                                        mgt_store_teardown),
 	        cmocka_unit_test_setup_teardown(test_damaged_chunk,
 	                                        mgt_store_setup,
 	                                        mgt_store_teardown),
