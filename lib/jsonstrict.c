@@ -1004,8 +1004,8 @@ static const unsigned char skip_allowed[256] = {
 };
 
 /*
- * One bracket at offset i: *depth moves; true when it closes the array
- * (depth 0) or goes past MG_JSONSTRICT_MAX_DEPTH (*ok false).
+ * The bracket ch moves *depth: true when it closes the array (depth 0,
+ * *ok true) or goes past MG_JSONSTRICT_MAX_DEPTH (*ok false).
  */
 static bool skip_bracket(char ch, size_t *depth, bool *ok)
 {

@@ -317,9 +317,9 @@ static int add_value(struct apply *a, const struct want *w, int64_t bench_id,
 /*
  * Group g's points: the samples of all ok runs of its commit on its
  * branch. Only the benchmarks the apply wants are read, as for a run of
- * its own (wanted(), by the group's last pending run): a run's sets are
- * read again for each slice, so a pooled commit's runs are passed over
- * but for an eighth of them.
+ * its own (wanted(), by the group's last pending run): each run's sets
+ * are read again for each slice, and each read decodes that slice's
+ * eighth and passes over the rest.
  */
 static int recompute(mg_store *st, struct apply *a, const struct group *g,
                      int slice, mg_err *err)
