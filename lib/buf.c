@@ -2,6 +2,7 @@
  * buf.c - mg_buf growth policy: double the allocation, but never beyond
  * max + 1 bytes, so a limit hit fails before a large allocation is made.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,24 @@ void mg_buf_init(mg_buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+}
+
+int mg_array_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	for (c = *cap ? *cap : 16; c <= n; c *= 2)
+		if (c > SIZE_MAX / 2 / size)
+			return MG_ENOMEM;
+	p = realloc(*arr, c * size);
+	if (p == NULL)
+		return MG_ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
 }
 
 int mg_buf_grow(mg_buf *b, size_t extra)

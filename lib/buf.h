@@ -57,6 +57,13 @@ char *mg_buf_detach(mg_buf *b);
 /* Free the allocation and re-initialise with the same max. */
 void mg_buf_release(mg_buf *b);
 
+/*
+ * Room in the malloc'd array *arr (*cap elements of `size` bytes) for
+ * element n: *cap doubles, from 16, until it is past n. 0, or MG_ENOMEM
+ * with *arr and *cap untouched.
+ */
+int mg_array_grow(void **arr, size_t *cap, size_t n, size_t size);
+
 /* Slice helpers used by the text parsers. */
 mg_slice mg_slice_from(const char *s);
 int mg_slice_eq(mg_slice s, const char *lit);

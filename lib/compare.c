@@ -23,23 +23,6 @@
 #include "compare_int.h"
 #include "envinfo.h"
 
-/* Grow an array of `size`-byte items to hold n + 1. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	p = realloc(*arr, ncap * size);
-	if (p == NULL)
-		return MG_ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* ---- thresholds ----------------------------------------------------- */
 
 void mg_compare_thresholds_init(mg_compare_thresholds *t)
@@ -416,8 +399,8 @@ static int bench_id(mg_compare *c, const mg_bench *b, uint32_t *out)
 	    (error = mg_buf_printf(&key, "%c%d", '\0', b->procs)) < 0)
 		goto cleanup;
 	/* Room first, so a new key always has its bench. */
-	error = grow((void **)&c->benches, &c->bench_cap, c->bench_keys.n,
-	             sizeof(*c->benches));
+	error = mg_array_grow((void **)&c->benches, &c->bench_cap,
+	                      c->bench_keys.n, sizeof(*c->benches));
 	if (error == 0)
 		error = mg_intern_get(&c->bench_keys, key.ptr, key.len, true,
 		                      &idx, &added);
@@ -454,8 +437,8 @@ static int config_id(mg_compare *c, const mg_bench *b, uint32_t *out)
 			error = mg_buf_putc(&key, '\0');
 	}
 	if (error == 0)
-		error = grow((void **)&c->configs, &c->config_cap,
-		             c->config_keys.n, sizeof(*c->configs));
+		error = mg_array_grow((void **)&c->configs, &c->config_cap,
+		                      c->config_keys.n, sizeof(*c->configs));
 	if (error == 0)
 		error = mg_intern_get(&c->config_keys, key.ptr, key.len, true,
 		                      &idx, &added);
@@ -495,8 +478,8 @@ static int prof_get(mg_compare *c, const char *package, int type,
 	if ((error = mg_buf_puts(&key, package)) < 0 ||
 	    (error = mg_buf_printf(&key, "%c%d", '\0', type)) < 0)
 		goto cleanup;
-	error = grow((void **)&c->profs, &c->prof_cap, c->prof_keys.n,
-	             sizeof(*c->profs));
+	error = mg_array_grow((void **)&c->profs, &c->prof_cap, c->prof_keys.n,
+	                      sizeof(*c->profs));
 	if (error == 0)
 		error = mg_intern_get(&c->prof_keys, key.ptr, key.len, true,
 		                      &idx, &added);
@@ -524,7 +507,8 @@ static int prof_add(mg_compare_prof *p, int side, const char *function,
 	bool added;
 	int error;
 
-	error = grow((void **)&p->v, &p->vcap, p->funcs.n, sizeof(*p->v));
+	error = mg_array_grow((void **)&p->v, &p->vcap, p->funcs.n,
+	                      sizeof(*p->v));
 	if (error == 0)
 		error = mg_intern_get(&p->funcs, function, strlen(function),
 		                      true, &idx, &added);
@@ -713,8 +697,8 @@ int mg_compare_set_noise_floor(mg_compare *c, const char *package,
 		                  MG_COMPARE_MAX_FLOORS);
 	error = floor_key(&key, package, name, procs, unit);
 	if (error == 0)
-		error = grow((void **)&c->floors, &c->floor_cap,
-		             c->floor_keys.n, sizeof(*c->floors));
+		error = mg_array_grow((void **)&c->floors, &c->floor_cap,
+		                      c->floor_keys.n, sizeof(*c->floors));
 	if (error == 0)
 		error = mg_intern_get(&c->floor_keys, key.ptr, key.len, true,
 		                      &idx, &added);
@@ -826,8 +810,8 @@ static int build_slots(mg_compare *c, struct pair_slot **out, size_t *n_out)
 			if (error < 0)
 				goto cleanup;
 			if (added) {
-				error = grow((void **)&slots, &cap, nslots,
-				             sizeof(*slots));
+				error = mg_array_grow((void **)&slots, &cap,
+				                      nslots, sizeof(*slots));
 				if (error < 0)
 					goto cleanup;
 				p = &slots[nslots++];

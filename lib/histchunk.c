@@ -82,16 +82,8 @@ static bool point_of(const double d[6], mg_histchunk_point *p)
 static bool pull_point(mg_jsoncur *c, mg_histchunk_point *p)
 {
 	double d[6];
-	bool more = false;
-	size_t k;
 
-	if (!mg_jsoncur_enter(c, '['))
-		return false;
-	for (k = 0; k < 6; k++)
-		if (!mg_jsoncur_more(c, ']', k, &more) || !more ||
-		    !mg_jsoncur_number(c, &d[k]))
-			return false;
-	return mg_jsoncur_more(c, ']', 6, &more) && !more && point_of(d, p);
+	return mg_jsoncur_numbers(c, d, 6) && point_of(d, p);
 }
 
 /* The whole text with the cursor: false at anything it does not take. */

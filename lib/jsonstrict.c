@@ -973,6 +973,20 @@ bool mg_jsoncur_number(mg_jsoncur *c, double *out)
 	return true;
 }
 
+bool mg_jsoncur_numbers(mg_jsoncur *c, double *d, size_t n)
+{
+	bool more = false;
+	size_t k;
+
+	if (!mg_jsoncur_enter(c, '['))
+		return false;
+	for (k = 0; k < n; k++)
+		if (!mg_jsoncur_more(c, ']', k, &more) || !more ||
+		    !mg_jsoncur_number(c, &d[k]))
+			return false;
+	return mg_jsoncur_more(c, ']', n, &more) && !more;
+}
+
 /* The literal word at pos: counted and taken. */
 static bool literal(mg_jsoncur *c, const char *word)
 {

@@ -121,6 +121,8 @@ bool mg_jsoncur_more(mg_jsoncur *c, char close, size_t i, bool *more);
 bool mg_jsoncur_key(mg_jsoncur *c, const char **s, size_t *n);
 bool mg_jsoncur_string(mg_jsoncur *c, const char **s, size_t *n);
 bool mg_jsoncur_number(mg_jsoncur *c, double *d);
+/* An array of exactly n numbers, into d[0..n). */
+bool mg_jsoncur_numbers(mg_jsoncur *c, double *d, size_t n);
 bool mg_jsoncur_bool(mg_jsoncur *c, bool *b);
 /* Takes null if it is next; false (nothing taken) otherwise. */
 bool mg_jsoncur_null(mg_jsoncur *c);

@@ -386,24 +386,6 @@ struct pull {
 	size_t ulen, ucap; /* out->units: the kept entries' units, in order */
 };
 
-/* Room in *v (of *cap elements of size bytes) for element n. */
-static bool pull_grow(void **v, size_t n, size_t *cap, size_t size)
-{
-	void *p;
-	size_t c;
-
-	if (n < *cap)
-		return true;
-	for (c = *cap ? *cap : 64; c <= n; c *= 2)
-		;
-	p = realloc(*v, c * size);
-	if (p == NULL)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 /* A set's elements appended to p->out->items; false: not as written. */
 static bool pull_set(mg_jsoncur *c, struct pull *p, size_t *n, bool *oom)
 {
@@ -416,24 +398,17 @@ static bool pull_set(mg_jsoncur *c, struct pull *p, size_t *n, bool *oom)
 	for (k = 0;; k++) {
 		mg_sampleset_item *it;
 		double d[3];
-		size_t j;
 
 		if (!mg_jsoncur_more(c, ']', k, &more))
 			return false;
 		if (!more)
 			break;
-		if (!mg_jsoncur_enter(c, '['))
-			return false;
-		for (j = 0; j < 3; j++)
-			if (!mg_jsoncur_more(c, ']', j, &more) || !more ||
-			    !mg_jsoncur_number(c, &d[j]))
-				return false;
-		if (!mg_jsoncur_more(c, ']', 3, &more) || more)
+		if (!mg_jsoncur_numbers(c, d, 3))
 			return false;
 		if (out->nitems >= MG_SAMPLESET_MAX)
 			return false;
-		if (!pull_grow((void **)&out->items, out->nitems, &p->icap,
-		               sizeof(*out->items))) {
+		if (mg_array_grow((void **)&out->items, &p->icap, out->nitems,
+		                  sizeof(*out->items)) < 0) {
 			*oom = true;
 			return false;
 		}
@@ -489,7 +464,8 @@ static bool pull_entry(mg_jsoncur *c, struct pull *p, size_t i,
 	*prev = unit;
 	*prev_len = len;
 	/* the unit, NUL-terminated, checked; kept only with the entry */
-	if (!pull_grow((void **)&out->units, p->ulen + len, &p->ucap, 1)) {
+	if (mg_array_grow((void **)&out->units, &p->ucap, p->ulen + len, 1) <
+	    0) {
 		*oom = true;
 		return false;
 	}
@@ -505,8 +481,8 @@ static bool pull_entry(mg_jsoncur *c, struct pull *p, size_t i,
 	} else {
 		if (!pull_set(c, p, &n, oom))
 			return false;
-		if (!pull_grow((void **)&out->v, out->n, &p->vcap,
-		               sizeof(*out->v))) {
+		if (mg_array_grow((void **)&out->v, &p->vcap, out->n,
+		                  sizeof(*out->v)) < 0) {
 			*oom = true;
 			return false;
 		}

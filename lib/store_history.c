@@ -169,23 +169,6 @@ struct apply {
 	size_t nvals, valscap;
 };
 
-/*
- * v (n elements of sz bytes used, room for *cap) with room for one more:
- * v itself or its reallocation; NULL when out of memory (v still valid).
- */
-static void *grow(void *v, size_t n, size_t *cap, size_t sz)
-{
-	size_t c;
-
-	if (n < *cap)
-		return v;
-	c = *cap ? 2 * *cap : 64;
-	v = realloc(v, c * sz);
-	if (v)
-		*cap = c;
-	return v;
-}
-
 static int intern(mg_intern *in, const char *s, size_t len, uint32_t *idx,
                   mg_err *err)
 {
@@ -200,11 +183,9 @@ static int intern(mg_intern *in, const char *s, size_t len, uint32_t *idx,
 
 static int add_point(struct apply *a, const struct point *pt, mg_err *err)
 {
-	struct point *v = grow(a->pts, a->npts, &a->ptscap, sizeof(*v));
-
-	if (v == NULL)
+	if (mg_array_grow((void **)&a->pts, &a->ptscap, a->npts,
+	                  sizeof(*a->pts)) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	a->pts = v;
 	a->pts[a->npts] = *pt;
 	a->pts[a->npts].seq = a->npts;
 	a->npts++;
@@ -291,22 +272,13 @@ static bool want_bench(int64_t bench_id, void *arg)
 	return wanted(w->st, w->slice, bench_id, w->run_id);
 }
 
-/* Value v of benchmark bench_id, unit unit[0..len), if w wants it. */
-static int add_value(struct apply *a, const struct want *w, int64_t bench_id,
-                     const char *unit, size_t len, double v, mg_err *err)
+/* Value v of benchmark bench_id, unit number u, to pool. */
+static int add_value(struct apply *a, int64_t bench_id, uint32_t u, double v,
+                     mg_err *err)
 {
-	struct value *vals;
-	uint32_t u = 0;
-	int error;
-
-	if (!wanted(w->st, w->slice, bench_id, w->run_id))
-		return 0;
-	if ((error = intern(&a->units, unit, len, &u, err)) < 0)
-		return error;
-	vals = grow(a->vals, a->nvals, &a->valscap, sizeof(*vals));
-	if (vals == NULL)
+	if (mg_array_grow((void **)&a->vals, &a->valscap, a->nvals,
+	                  sizeof(*a->vals)) < 0)
 		return mg_err_set(err, MG_ENOMEM, "out of memory");
-	a->vals = vals;
 	a->vals[a->nvals].bench_id = bench_id;
 	a->vals[a->nvals].unit = u;
 	a->vals[a->nvals].v = v;
@@ -340,24 +312,36 @@ static int recompute(mg_store *st, struct apply *a, const struct group *g,
 		mg_sampleset_run sets;
 		size_t k;
 
+		uint32_t u = 0;
+
+		/* a row of sample_rows (stored before 0010): one value */
 		if (sqlite3_column_type(stmt, 3) == SQLITE_NULL) {
-			rc = add_value(
-			        a, &w, sqlite3_column_int64(stmt, 0),
-			        (const char *)sqlite3_column_text(stmt, 1),
-			        (size_t)sqlite3_column_bytes(stmt, 1),
-			        sqlite3_column_double(stmt, 2), err);
+			int64_t id = sqlite3_column_int64(stmt, 0);
+
+			if (!want_bench(id, &w))
+				continue;
+			rc = intern(&a->units,
+			            (const char *)sqlite3_column_text(stmt, 1),
+			            (size_t)sqlite3_column_bytes(stmt, 1), &u,
+			            err);
+			if (rc == 0)
+				rc = add_value(a, id, u,
+				               sqlite3_column_double(stmt, 2),
+				               err);
 			if (rc < 0)
 				break;
 			continue;
 		}
+		/* the reader keeps only what w wants */
 		rc = mg_store__read_sets(stmt, 3, sqlite3_column_int64(stmt, 4),
 		                         want_bench, &w, &sets, err);
 		for (i = 0; rc == 0 && i < sets.n; i++) {
 			const mg_sampleset_entry *e = &sets.v[i];
 
+			rc = intern(&a->units, e->unit, strlen(e->unit), &u,
+			            err);
 			for (k = e->first; rc == 0 && k < e->first + e->n; k++)
-				rc = add_value(a, &w, e->bench_id, e->unit,
-				               strlen(e->unit),
+				rc = add_value(a, e->bench_id, u,
 				               sets.items[k].value, err);
 		}
 		mg_sampleset_run_free(&sets);
@@ -853,7 +837,6 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 	sqlite3_bind_int64(stmt, 2, after);
 	while ((rc = mg_store__step(st, stmt, err)) == SQLITE_ROW) {
 		struct point at;
-		struct group *g;
 		size_t k;
 
 		memset(&at, 0, sizeof(at));
@@ -896,12 +879,11 @@ static int read_pending(mg_store *st, struct apply *a, int slice, int64_t after,
 			a->groups[k].last_run = *last;
 			continue;
 		}
-		g = grow(a->groups, a->ngroups, &a->groupscap, sizeof(*g));
-		if (g == NULL) {
+		if (mg_array_grow((void **)&a->groups, &a->groupscap,
+		                  a->ngroups, sizeof(*a->groups)) < 0) {
 			rc = mg_err_set(err, MG_ENOMEM, "out of memory");
 			break;
 		}
-		a->groups = g;
 		a->groups[a->ngroups].commit_id = at.cp.commit_id;
 		a->groups[a->ngroups].commit_time = at.cp.commit_time;
 		a->groups[a->ngroups].branch = at.branch;

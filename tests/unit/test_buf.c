@@ -77,6 +77,40 @@ static void test_large_growth(void **state)
 	}
 }
 
+/*
+ * mg_array_grow: room for element n, the capacity doubling from 16 past
+ * n; the elements already there kept; a size that cannot be allocated
+ * refused with the array and its capacity untouched.
+ */
+static void test_array_grow(void **state)
+{
+	int *v = NULL;
+	size_t cap = 0, i;
+
+	(void)state;
+	assert_int_equal(mg_array_grow((void **)&v, &cap, 0, sizeof(*v)), 0);
+	assert_int_equal(cap, 16);
+	for (i = 0; i < 16; i++)
+		v[i] = (int)i;
+	/* room already there: nothing moves */
+	assert_int_equal(mg_array_grow((void **)&v, &cap, 15, sizeof(*v)), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(mg_array_grow((void **)&v, &cap, 16, sizeof(*v)), 0);
+	assert_int_equal(cap, 32);
+	/* far past the end: doubled as often as it takes */
+	assert_int_equal(mg_array_grow((void **)&v, &cap, 100, sizeof(*v)), 0);
+	assert_int_equal(cap, 128);
+	v[100] = 7;
+	for (i = 0; i < 16; i++)
+		assert_int_equal(v[i], (int)i);
+	/* 2^61 elements of 64 bytes: the size would wrap to 0 */
+	assert_int_equal(mg_array_grow((void **)&v, &cap, SIZE_MAX / 8, 64),
+	                 MG_ENOMEM);
+	assert_int_equal(cap, 128);
+	assert_int_equal(v[100], 7);
+	free(v);
+}
+
 static void test_slices(void **state)
 {
 	mg_slice s = mg_slice_trim(mg_slice_from("  \tkey: value \r\n"));
@@ -125,6 +159,7 @@ int main(void)
 	        cmocka_unit_test(test_append_and_limit),
 	        cmocka_unit_test(test_lowered_limit),
 	        cmocka_unit_test(test_large_growth),
+	        cmocka_unit_test(test_array_grow),
 	        cmocka_unit_test(test_slices),
 	        cmocka_unit_test(test_err),
 	};
