@@ -150,15 +150,8 @@ static int load_bench(mg_store *st, sqlite3_stmt *cfg, sqlite3_stmt *info,
 	sqlite3_bind_int64(cfg, 1, run_id);
 	sqlite3_bind_int64(cfg, 2, bench_id);
 	while ((rc = mg_store__step(st, cfg, err)) == SQLITE_ROW) {
-		if (nkv == capkv) {
-			mg_kv *n;
-
-			capkv = capkv ? capkv * 2 : 8;
-			n = realloc(kv, capkv * sizeof(*kv));
-			if (n == NULL)
-				goto oom;
-			kv = n;
-		}
+		if (mg_array_grow((void **)&kv, &capkv, nkv, sizeof(*kv)) < 0)
+			goto oom;
 		kv[nkv].key =
 		        mg_strdup((const char *)sqlite3_column_text(cfg, 0));
 		kv[nkv].value =
@@ -570,21 +563,6 @@ void mg_history_free(mg_history_point *points, size_t n)
 	free(points);
 }
 
-/* Room for one more point in *pts (*cap of them, n used). */
-static int grow_points(mg_history_point **pts, size_t n, size_t *cap)
-{
-	mg_history_point *np;
-
-	if (n < *cap)
-		return 0;
-	np = realloc(*pts, 2 * *cap * sizeof(*np));
-	if (np == NULL)
-		return MG_ENOMEM;
-	*pts = np;
-	*cap *= 2;
-	return 0;
-}
-
 /*
  * Point v of the series into p, with its commit's sha and subject:
  * 1, or 0 if the commit is gone (the points of a commit go with it).
@@ -666,7 +644,8 @@ static int read_history(mg_store *st, int64_t bench_id, const char *unit,
 		if (error < 0)
 			goto cleanup;
 		for (k = m; k-- > 0 && (int64_t)n < limit;) {
-			if (grow_points(&pts, n, &cap) < 0)
+			if (mg_array_grow((void **)&pts, &cap, n,
+			                  sizeof(*pts)) < 0)
 				goto oom;
 			rc = fill_point(st, commit, &v[k], &pts[n], err);
 			if (rc < 0) {
